@@ -1,0 +1,1 @@
+"""The builder side: the app definition format, whole-document validation, and the app lifecycle."""

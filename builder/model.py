@@ -1,0 +1,67 @@
+"""Pydantic models of the `nocode.app/v1` format; the JSON Schema served to builders comes from here."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engines.form.definition import FormDef
+from engines.form.fields.base import KEY_PATTERN
+
+FORMAT = "nocode.app/v1"
+
+# Sections whose engine has not landed yet: accepted only when empty, so nothing is dropped silently.
+PENDING_SECTIONS = {
+    "flows": "the flow engine",
+    "rules": "the rules engine",
+    "decision_tables": "the rules engine",
+    "reports": "the report engine",
+    "dashboards": "the report engine",
+    "views": "the runtime views",
+    "print_templates": "print templates",
+    "roles": "roles and permissions",
+}
+
+
+class MenuDef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(min_length=1, max_length=100)
+    form: str | None = Field(default=None, pattern=KEY_PATTERN)
+    dashboard: str | None = Field(default=None, pattern=KEY_PATTERN)
+    icon: str | None = Field(default=None, max_length=100)
+    children: list["MenuDef"] = Field(default_factory=list)
+
+
+class AppDef(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"$id": "https://nocode.local/schema/app.json"})
+    format: Literal["nocode.app/v1"]
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    version: str = Field(default="1.0.0", max_length=40)
+    description: str | None = Field(default=None, max_length=5000)
+    forms: list[FormDef] = Field(default_factory=list, max_length=500)
+    flows: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    rules: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    decision_tables: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    reports: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    dashboards: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    views: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    print_templates: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    roles: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    menus: list[MenuDef] = Field(default_factory=list)
+    data: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict, description="seed records per form key; '$id' names a record, {'$ref': id} links to it")
+
+    def form(self, key: str) -> FormDef | None:
+        return next((f for f in self.forms if f.key == key), None)
+
+    def dump(self) -> dict:
+        """The document as a builder wrote it: defaults left out, order kept."""
+        return self.model_dump(mode="json", exclude_defaults=True, by_alias=True) | {"format": FORMAT}
+
+
+def app_json_schema() -> dict:
+    schema = AppDef.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "nocode.app/v1"
+    return schema

@@ -1,0 +1,167 @@
+"""Validation of a whole app document: every problem at once, each with a JSON pointer."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from builder.model import FORMAT, PENDING_SECTIONS, AppDef
+from engines.form.fields import FIELD_MODELS, FIELD_TYPES
+from engines.form.fields.base import SYSTEM_FIELDS, Context, FieldError
+from engines.form.record import coerce_value
+from engines.problems import Problem, ProblemsError, pointer
+
+# A title must be a short readable value.
+_TITLE_TYPES = {"text", "autonumber", "phone", "email", "number", "money", "select", "date", "url"}
+
+
+def validate_app(doc: Any) -> AppDef:
+    """The parsed app, or ProblemsError listing everything wrong with it."""
+    if not isinstance(doc, dict):
+        raise ProblemsError([Problem("", "not_object")])
+    problems = _pending_sections(doc)
+    app = None
+    try:
+        app = AppDef.model_validate(doc)
+    except ValidationError as e:
+        problems += [_from_pydantic(err) for err in e.errors()]
+    problems += _cross_references(doc)
+    unique: dict[tuple[str, str], Problem] = {}
+    for p in problems:
+        unique.setdefault((p.path, p.code), p)
+    if unique:
+        raise ProblemsError(sorted(unique.values(), key=lambda p: _sort_key(p.path)))
+    assert app is not None
+    return app
+
+
+def _sort_key(path: str):
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in path.split("/")]
+
+
+def _pending_sections(doc: dict) -> list[Problem]:
+    return [Problem(pointer(section), "not_supported_yet", {"section": section, "why": f"it arrives with {what}"})
+            for section, what in PENDING_SECTIONS.items() if doc.get(section)]
+
+
+def _from_pydantic(err: dict) -> Problem:
+    loc = list(err["loc"])
+    # Discriminated unions put the tag into the location (…/fields/2/number/min): drop it.
+    loc = [part for i, part in enumerate(loc)
+           if not (isinstance(part, str) and i > 0 and isinstance(loc[i - 1], int) and part in FIELD_MODELS)]
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return Problem(pointer(*loc), "unknown_key", {"key": loc[-1] if loc else ""})
+    if kind == "missing":
+        return Problem(pointer(*loc), "required")
+    if kind == "union_tag_invalid":
+        return Problem(pointer(*loc, "type"), "unknown_field_type",
+                       {"value": err["ctx"].get("tag"), "known": ", ".join(FIELD_TYPES.keys())})
+    if kind == "union_tag_not_found":
+        return Problem(pointer(*loc, "type"), "required")
+    if kind == "literal_error" and loc == ["format"]:
+        return Problem("/format", "bad_format", {"expected": FORMAT})
+    if kind == "string_pattern_mismatch" and loc and loc[-1] in ("key", "target", "title_field", "form", "dashboard"):
+        return Problem(pointer(*loc), "bad_key")
+    if kind == "too_long" and loc and loc[-1] in PENDING_SECTIONS:
+        return Problem(pointer(*loc), "not_supported_yet", {"section": loc[-1], "why": PENDING_SECTIONS[loc[-1]]})
+    return Problem(pointer(*loc), "schema", {"message": err["msg"]})
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dicts(value: Any):
+    return ((i, item) for i, item in enumerate(_list(value)) if isinstance(item, dict))
+
+
+def _cross_references(doc: dict) -> list[Problem]:
+    """Checks that span objects, run on the raw document so they report even when the schema check failed."""
+    problems: list[Problem] = []
+    form_keys: dict[str, str] = {}
+    for i, form in _dicts(doc.get("forms")):
+        key = form.get("key")
+        if isinstance(key, str):
+            if key in form_keys:
+                problems.append(Problem(f"/forms/{i}/key", "duplicate_key", {"key": key, "other": form_keys[key]}))
+            form_keys.setdefault(key, f"/forms/{i}")
+    for i, form in _dicts(doc.get("forms")):
+        problems += _form_problems(form, f"/forms/{i}", form_keys)
+        if form.get("linkage"):
+            problems.append(Problem(f"/forms/{i}/linkage", "not_supported_yet",
+                                    {"section": "linkage", "why": "it arrives with the expression engine"}))
+    for path, menu in _menu_items(doc.get("menus"), "/menus"):
+        if isinstance(menu.get("form"), str) and menu["form"] not in form_keys:
+            problems.append(Problem(path + "/form", "unknown_target", {"target": menu["form"]}))
+        if menu.get("dashboard"):
+            problems.append(Problem(path + "/dashboard", "not_supported_yet",
+                                    {"section": "dashboards", "why": "it arrives with the report engine"}))
+    data = doc.get("data")
+    if isinstance(data, dict):
+        for form_key in data:
+            if form_key not in form_keys:
+                problems.append(Problem(pointer("data", form_key), "unknown_target", {"target": form_key}))
+    return problems
+
+
+def _menu_items(menus: Any, path: str):
+    for i, menu in _dicts(menus):
+        yield f"{path}/{i}", menu
+        yield from _menu_items(menu.get("children"), f"{path}/{i}/children")
+
+
+def _form_problems(form: dict, path: str, form_keys: dict[str, str]) -> list[Problem]:
+    problems = _field_list_problems(form.get("fields"), path + "/fields", form_keys)
+    fields = {f.get("key"): f for _, f in _dicts(form.get("fields"))}
+    title = form.get("title_field")
+    if isinstance(title, str):
+        if title not in fields:
+            problems.append(Problem(path + "/title_field", "unknown_title_field", {"key": title}))
+        elif fields[title].get("type") not in _TITLE_TYPES or fields[title].get("many"):
+            problems.append(Problem(path + "/title_field", "bad_title_field", {"type": fields[title].get("type")}))
+    return problems
+
+
+def _field_list_problems(fields: Any, path: str, form_keys: dict[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for j, raw in _dicts(fields):
+        here = f"{path}/{j}"
+        key = raw.get("key")
+        if isinstance(key, str):
+            if key in SYSTEM_FIELDS:
+                problems.append(Problem(here + "/key", "reserved_key", {"key": key}))
+            elif key in seen:
+                problems.append(Problem(here + "/key", "duplicate_key", {"key": key, "other": seen[key]}))
+            seen.setdefault(key, here)
+        kind = raw.get("type")
+        if kind not in FIELD_MODELS:
+            continue  # reported by the schema check
+        if kind == "relation" and isinstance(raw.get("target"), str) and raw["target"] not in form_keys:
+            problems.append(Problem(here + "/target", "unknown_target", {"target": raw["target"]}))
+        if kind == "subtable":
+            problems += _field_list_problems(raw.get("fields"), here + "/fields", form_keys)
+        try:
+            model = FIELD_MODELS[kind].model_validate(raw)
+        except ValidationError:
+            continue  # reported by the schema check with exact places
+        ftype = FIELD_TYPES.get(kind)
+        if model.unique and not ftype.unique_ok or (model.unique and getattr(model, "many", False)):
+            problems.append(Problem(here + "/unique", "unique_not_supported", {"type": kind}))
+        problems += [p.under(here) for p in ftype.check_def(model)]
+        if model.default is not None and not ftype.is_generated:
+            problems += _default_problems(model, here + "/default")
+    return problems
+
+
+def _default_problems(field, path: str) -> list[Problem]:
+    if isinstance(field.default, dict) and "expr" in field.default:
+        return [Problem(path, "not_supported_yet", {"section": "default.expr", "why": "it arrives with the expression engine"})]
+    try:
+        coerce_value(field, field.default, Context())
+    except FieldError as e:
+        return [Problem(path, e.code, e.params)]
+    except ProblemsError as e:
+        return [p.under(path) for p in e.problems]
+    return []

@@ -1,0 +1,81 @@
+"""What every field type is: its definition model, storage, widget, coercion and output."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo, timezone
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engines.problems import Problem
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+# Names every record has; a field may not take them.
+SYSTEM_FIELDS = ("id", "created_at", "updated_at", "created_by", "owner", "version")
+
+# Storage kinds a field type may declare; the runtime maps each to one SQL column type.
+STORAGES = ("text", "integer", "float", "decimal", "date", "datetime", "boolean", "json")
+
+
+class FieldError(Exception):
+    """One value is wrong; `code` and `params` name a message in engines.problems."""
+
+    def __init__(self, code: str, **params: Any):
+        self.code, self.params = code, params
+        super().__init__(code)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What coercion needs from the outside world: the deployment's time zone."""
+
+    tz: tzinfo = timezone.utc
+
+
+class Option(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: str = Field(min_length=1, max_length=200)
+    label: str | None = None
+    color: str | None = Field(default=None, max_length=30)
+
+
+class FieldBase(BaseModel):
+    """Properties every field accepts. Each type adds its own; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(pattern=KEY_PATTERN)
+    type: str
+    label: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    required: bool = False
+    default: Any = None
+    unique: bool = False
+    hidden: bool = False
+    readonly: bool = False
+    placeholder: str | None = Field(default=None, max_length=200)
+    width: int | None = Field(default=None, ge=1, le=4, description="columns of the form layout the field spans")
+
+
+class FieldType:
+    key: ClassVar[str]
+    storage: ClassVar[str | None]  # None: the field has no column (sub-table, many-relation)
+    props: ClassVar[type[FieldBase]]
+    widget: ClassVar[str]
+    unique_ok: ClassVar[bool] = True
+    is_generated: ClassVar[bool] = False  # set by the system, never by a client
+
+    def storage_for(self, f: Any) -> str | None:
+        """The column kind for this definition (a many-relation has none)."""
+        return self.storage
+
+    def coerce(self, f: Any, value: Any, ctx: Context) -> Any:
+        """A non-empty input value → the stored value, or FieldError."""
+        raise NotImplementedError  # every registered type overrides it
+
+    def dump(self, f: Any, stored: Any, ctx: Context) -> Any:
+        """Stored value → JSON value for the API."""
+        return stored
+
+    def check_def(self, f: Any) -> list[Problem]:
+        """Extra checks of a definition, paths relative to the field."""
+        return []

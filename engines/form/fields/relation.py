@@ -1,0 +1,43 @@
+"""Links to records of another form: one (a column) or many (a link table)."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from engines.form.fields.base import KEY_PATTERN, FieldBase, FieldError, FieldType
+
+
+class RelationDef(FieldBase):
+    target: str = Field(pattern=KEY_PATTERN, description="key of the linked form in the same app")
+    many: bool = False
+    max_items: int | None = Field(default=None, ge=1)
+
+
+def record_id(value) -> int:
+    """Accepts 7, "7" or {"id": 7, "title": …} — the shape the API hands out."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value >= 2**63:
+        raise FieldError("bad_reference")
+    return value
+
+
+class Relation(FieldType):
+    key = "relation"
+    storage = "integer"
+    props = RelationDef
+    widget = "relation"
+
+    def storage_for(self, f):
+        return None if f.many else "integer"
+
+    def coerce(self, f, value, ctx):
+        if not f.many:
+            return record_id(value)
+        if not isinstance(value, list):
+            value = [value]
+        ids = list(dict.fromkeys(record_id(item) for item in value))
+        if f.max_items and len(ids) > f.max_items:
+            raise FieldError("too_many_items", limit=f.max_items)
+        return ids or None

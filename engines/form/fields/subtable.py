@@ -1,0 +1,34 @@
+"""Child rows (明细) inside a record, each validated like a small record of its own."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from engines.form.fields.base import FieldBase, FieldError, FieldType
+
+
+class SubtableDef(FieldBase):
+    # Replaced at registry build time by a list of every non-sub-table field type.
+    fields: list[Any] = Field(min_length=1, max_length=100)
+    min_rows: int | None = Field(default=None, ge=0)
+    max_rows: int | None = Field(default=None, ge=1, le=10_000)
+
+
+class Subtable(FieldType):
+    key = "subtable"
+    storage = None
+    props = SubtableDef
+    widget = "subtable"
+    unique_ok = False
+
+    def coerce(self, f, value, ctx):
+        from engines.form.record import validate_rows  # rows are records; avoid an import cycle
+
+        if not isinstance(value, list):
+            raise FieldError("not_list")
+        if f.max_rows is not None and len(value) > f.max_rows:
+            raise FieldError("too_many_items", limit=f.max_rows)
+        if f.min_rows is not None and len(value) < f.min_rows:
+            raise FieldError("too_few_items", limit=f.min_rows)
+        return validate_rows(f, value, ctx) or None

@@ -1,0 +1,94 @@
+"""Validation and coercion of one record's values against its form: every problem at once, by field."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from engines.form.fields import field_type
+from engines.form.fields.base import SYSTEM_FIELDS, Context, FieldError
+from engines.problems import Problem, ProblemsError, pointer
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == [] or value == {} or (isinstance(value, str) and not value.strip())
+
+
+def coerce_value(f, value: Any, ctx: Context) -> Any:
+    """One field's value → stored value; raises FieldError or ProblemsError (sub-table rows)."""
+    return None if is_empty(value) else field_type(f.type).coerce(f, value, ctx)
+
+
+def validate_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool = False, form: str = "") -> dict:
+    """Input values → clean values for every field given (and defaults when creating).
+
+    `partial` is a PATCH: only the fields given are checked. System fields a client echoes back
+    (id, version, created_at…) are ignored; `owner` passes through for the runtime to check.
+    """
+    if not isinstance(data, dict):
+        raise ProblemsError([Problem("", "not_object")])
+    fields = list(fields)
+    by_key = {f.key: f for f in fields}
+    problems: list[Problem] = []
+    clean: dict[str, Any] = {}
+    for key in data:
+        if key not in by_key and key not in SYSTEM_FIELDS:
+            problems.append(Problem(pointer(key), "unknown_field", {"form": form, "key": key}))
+    if "owner" in data and data["owner"] is not None:
+        try:
+            clean["owner"] = field_type("relation").coerce(_ONE, data["owner"], ctx)
+        except FieldError as e:
+            problems.append(Problem("/owner", e.code, e.params))
+    for f in fields:
+        ftype = field_type(f.type)
+        if f.key in data:
+            value = data[f.key]
+            if ftype.is_generated:
+                if not is_empty(value):
+                    problems.append(Problem(pointer(f.key), "generated"))
+                continue
+        elif partial or ftype.is_generated:
+            continue
+        else:
+            value = f.default
+        try:
+            stored = coerce_value(f, value, ctx)
+        except FieldError as e:
+            problems.append(Problem(pointer(f.key), e.code, e.params))
+            continue
+        except ProblemsError as e:
+            problems.extend(p.under(pointer(f.key)) for p in e.problems)
+            continue
+        if stored is None and f.required:
+            problems.append(Problem(pointer(f.key), "required"))
+        elif f.key in data or stored is not None:
+            clean[f.key] = stored
+    if problems:
+        raise ProblemsError(problems)
+    return clean
+
+
+def validate_rows(subtable, rows: list, ctx: Context) -> list[dict]:
+    """Sub-table rows; a row may carry the `id` it had, so edits keep row identity."""
+    problems: list[Problem] = []
+    clean_rows = []
+    for i, row in enumerate(rows):
+        try:
+            clean = validate_record(subtable.fields, row, ctx, form=subtable.key)
+        except ProblemsError as e:
+            problems.extend(p.under(pointer(i)) for p in e.problems)
+            continue
+        clean.pop("owner", None)
+        row_id = row.get("id")
+        if isinstance(row_id, int) and not isinstance(row_id, bool) and row_id > 0:
+            clean["id"] = row_id
+        clean_rows.append(clean)
+    if problems:
+        raise ProblemsError(problems)
+    return clean_rows
+
+
+class _OwnerField:
+    many = False
+    max_items = None
+
+
+_ONE = _OwnerField()

@@ -1,0 +1,40 @@
+import { Route, Routes } from 'react-router-dom';
+import { AuthProvider } from './auth/AuthProvider';
+import { RequireAuth } from './auth/RequireAuth';
+import { AppShell } from './components/AppShell';
+import { I18nProvider } from './components/I18nProvider';
+import { AppDetailPage } from './pages/AppDetailPage';
+import { AppsPage } from './pages/AppsPage';
+import { LoginPage } from './pages/LoginPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+
+/** The route table. Everything but /login requires a session. */
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route
+        element={
+          <RequireAuth>
+            <AppShell />
+          </RequireAuth>
+        }
+      >
+        <Route index element={<AppsPage />} />
+        <Route path="apps/:key" element={<AppDetailPage />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}
+
+/** Providers + routes; the router itself is supplied by main.tsx (BrowserRouter) or tests (MemoryRouter). */
+export function App() {
+  return (
+    <I18nProvider>
+      <AuthProvider>
+        <AppRoutes />
+      </AuthProvider>
+    </I18nProvider>
+  );
+}

@@ -1,0 +1,66 @@
+import { Avatar, Button, Divider, Layout, Menu, Space, Tag, Typography } from 'antd';
+import { AppstoreOutlined, LogoutOutlined, UserOutlined } from '@ant-design/icons';
+import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
+import { useAuth } from '../auth/context';
+import { useI18n } from '../i18n';
+import { LanguageSwitch } from './LanguageSwitch';
+import { Logo } from './Logo';
+
+const { Header, Content } = Layout;
+
+/** The signed-in console: a top bar (logo, navigation, language, user, sign-out) over the page. */
+export function AppShell() {
+  const { t } = useI18n();
+  const { user, logout } = useAuth();
+  const navigate = useNavigate();
+  const location = useLocation();
+
+  const selected = location.pathname === '/' || location.pathname.startsWith('/apps') ? 'apps' : '';
+  const displayName = user ? user.name || user.username : '';
+
+  return (
+    <Layout className="shell">
+      <Header className="shell__header">
+        <Link to="/" className="shell__brand" aria-label={t('app.name')}>
+          <Logo size={28} />
+        </Link>
+        <Menu
+          mode="horizontal"
+          className="shell__nav"
+          selectedKeys={[selected]}
+          items={[{ key: 'apps', icon: <AppstoreOutlined />, label: <Link to="/">{t('nav.apps')}</Link> }]}
+        />
+        <Space size={4} className="shell__actions" separator={<Divider orientation="vertical" />}>
+          <LanguageSwitch />
+          <Space size={8} data-testid="current-user" className="shell__user">
+            <Avatar size={28} icon={<UserOutlined />} className="shell__avatar">
+              {displayName ? displayName.slice(0, 1).toUpperCase() : null}
+            </Avatar>
+            <Typography.Text className="shell__user-name" data-testid="current-user-name">
+              {displayName}
+            </Typography.Text>
+            {user?.is_admin ? (
+              <Tag color="blue" variant="filled" className="shell__admin-tag">
+                {t('user.admin')}
+              </Tag>
+            ) : null}
+          </Space>
+          <Button
+            type="text"
+            icon={<LogoutOutlined />}
+            data-testid="logout"
+            onClick={() => {
+              logout();
+              navigate('/login', { replace: true });
+            }}
+          >
+            {t('user.logout')}
+          </Button>
+        </Space>
+      </Header>
+      <Content className="shell__content">
+        <Outlet />
+      </Content>
+    </Layout>
+  );
+}

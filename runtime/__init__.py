@@ -1,0 +1,1 @@
+"""The running product: settings, database, dynamic tables, auth, HTTP API, CLI."""

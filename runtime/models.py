@@ -1,0 +1,83 @@
+"""The platform's own tables (Alembic owns these; app tables are built from definitions)."""
+from __future__ import annotations
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table,
+                        Text, UniqueConstraint)
+from sqlalchemy.dialects.postgresql import JSONB
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("name", String(100), nullable=False, server_default=""),
+    Column("is_admin", Boolean, nullable=False, server_default="0"),
+    Column("is_active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", DateTime, nullable=False),
+)
+
+apps = Table(
+    "apps", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text),
+    Column("current_version", Integer),
+    Column("draft", Json),
+    Column("draft_updated_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+app_versions = Table(
+    "app_versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", Json, nullable=False),
+    Column("note", String(500)),
+    Column("published_at", DateTime, nullable=False),
+    Column("published_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    UniqueConstraint("app_id", "version", name="uq_app_versions_app_version"),
+)
+
+# Physical storage of forms: table t_{id}. A sub-table is a child form (parent_id set) of its own table.
+app_forms = Table(
+    "app_forms", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(100), nullable=False),  # "order", or "order.lines" for a sub-table
+    Column("parent_id", Integer, ForeignKey("app_forms.id", ondelete="CASCADE")),
+    Column("retired", Boolean, nullable=False, server_default="0"),
+    UniqueConstraint("app_id", "key", name="uq_app_forms_app_key"),
+)
+
+# Physical storage of fields: column c_{id}, or link table l_{id} for many-relations.
+# A field whose storage changes gets a new row (new column); the old one is retired with its data.
+app_fields = Table(
+    "app_fields", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("form_id", Integer, ForeignKey("app_forms.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(40), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("storage", String(20)),  # None: no column
+    Column("target_form_id", Integer),  # relations
+    Column("is_unique", Boolean, nullable=False, server_default="0"),
+    Column("retired", Boolean, nullable=False, server_default="0"),
+)
+
+autonumber_counters = Table(
+    "autonumber_counters", metadata,
+    Column("field_id", Integer, ForeignKey("app_fields.id", ondelete="CASCADE"), primary_key=True),
+    Column("scope", String(100), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
