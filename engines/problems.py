@@ -93,3 +93,7 @@ MESSAGES.update({
     "not_json": ("请求体不是有效的 JSON：{error}", "the body is not valid JSON: {error}"),
     "bad_format": ("format 必须是 {expected}", "format must be {expected!r}"),
 })
+
+MESSAGES.update({
+    "retype_unsupported": ("字段「{key}」不能从「{old}」改为「{new}」；请新建字段", "field {key!r} cannot change from {old!r} to {new!r}; add a new field instead"),
+})

@@ -15,9 +15,11 @@ function fieldLabel(field: FieldDefinition): string {
   return typeof label === 'string' ? label : '';
 }
 
+type FieldRow = FieldDefinition & { rowKey: string };
+
 function FieldsTable({ fields }: { fields: FieldDefinition[] }) {
   const { t } = useI18n();
-  const columns: TableColumnsType<FieldDefinition> = [
+  const columns: TableColumnsType<FieldRow> = [
     { title: t('appDetail.field.label'), key: 'label', render: (_, f) => fieldLabel(f) },
     {
       title: t('appDetail.field.key'),
@@ -32,12 +34,13 @@ function FieldsTable({ fields }: { fields: FieldDefinition[] }) {
       render: (value: unknown) => (value ? <Tag>{String(value)}</Tag> : null),
     },
   ];
+  const rows: FieldRow[] = fields.map((field, index) => ({ ...field, rowKey: `${String(field.key ?? '')}#${index}` }));
   return (
-    <Table<FieldDefinition>
+    <Table<FieldRow>
       size="small"
       columns={columns}
-      dataSource={fields}
-      rowKey={(f, i) => String(f.key ?? i)}
+      dataSource={rows}
+      rowKey="rowKey"
       pagination={false}
     />
   );

@@ -1,0 +1,96 @@
+"""The app lifecycle: import, draft, publish, versions, rollback, export. All-or-nothing, one transaction each."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from builder.model import AppDef
+from builder.validate import validate_app
+from engines.form.fields.base import Context
+from engines.problems import Problem, ProblemsError
+from runtime.errors import ApiError, not_found
+from runtime.models import app_versions, apps
+from runtime.publish import publish_tables
+from runtime.write import utcnow
+
+
+async def app_row(conn: AsyncConnection, key: str):
+    row = (await conn.execute(select(apps).where(apps.c.key == key))).first()
+    if row is None:
+        raise not_found(f"app {key!r}")
+    return row
+
+
+async def version_definition(conn: AsyncConnection, app_id: int, version: int | None) -> dict | None:
+    if version is None:
+        return None
+    return (await conn.execute(select(app_versions.c.definition).where(
+        app_versions.c.app_id == app_id, app_versions.c.version == version))).scalar()
+
+
+async def import_app(conn: AsyncConnection, doc: Any, ctx: Context, user_id: int | None) -> tuple[AppDef, int, int]:
+    """A new app from a whole document → (definition, app id, version 1)."""
+    app = validate_app(doc)
+    if (await conn.execute(select(apps.c.id).where(apps.c.key == app.key))).first():
+        raise ApiError(409, "app_exists", key=app.key)
+    now = utcnow()
+    app_id = (await conn.execute(insert(apps).values(
+        key=app.key, name=app.name, description=app.description, created_at=now, updated_at=now)
+        .returning(apps.c.id))).scalar_one()
+    version = await publish(conn, app_id, app, ctx, user_id, note="import")
+    return app, app_id, version
+
+
+async def publish(conn: AsyncConnection, app_id: int, app: AppDef, ctx: Context, user_id: int | None,
+                  note: str | None = None) -> int:
+    row = (await conn.execute(select(apps).where(apps.c.id == app_id))).one()
+    old_json = await version_definition(conn, app_id, row.current_version)
+    old = AppDef.model_validate(old_json) if old_json else None
+    await conn.run_sync(lambda sync_conn: publish_tables(sync_conn, app_id, app, old, ctx))
+    version = ((await conn.execute(select(func.max(app_versions.c.version)).where(
+        app_versions.c.app_id == app_id))).scalar() or 0) + 1
+    now = utcnow()
+    await conn.execute(insert(app_versions).values(
+        app_id=app_id, version=version, definition=app.dump(), note=note, published_at=now, published_by=user_id))
+    await conn.execute(update(apps).where(apps.c.id == app_id).values(
+        current_version=version, name=app.name, description=app.description, updated_at=now))
+    return version
+
+
+async def save_draft(conn: AsyncConnection, key: str, doc: Any) -> AppDef:
+    row = await app_row(conn, key)
+    if isinstance(doc, dict) and doc.get("key") not in (None, key):
+        raise ProblemsError([Problem("/key", "key_mismatch", {"key": doc.get("key"), "expected": key})])
+    app = validate_app(doc)
+    await conn.execute(update(apps).where(apps.c.id == row.id).values(draft=app.dump(), draft_updated_at=utcnow()))
+    return app
+
+
+async def publish_draft(conn: AsyncConnection, key: str, ctx: Context, user_id: int | None) -> int:
+    row = await app_row(conn, key)
+    if row.draft is None:
+        raise ApiError(409, "no_draft", key=key)
+    app = validate_app(row.draft)  # the format may have grown stricter since the draft was saved
+    version = await publish(conn, row.id, app, ctx, user_id, note="publish")
+    await conn.execute(update(apps).where(apps.c.id == row.id).values(draft=None, draft_updated_at=None))
+    return version
+
+
+async def rollback(conn: AsyncConnection, key: str, to_version: int, ctx: Context, user_id: int | None) -> int:
+    """Publish an earlier version again as a new version; retired columns come back with their data."""
+    row = await app_row(conn, key)
+    definition = await version_definition(conn, row.id, to_version)
+    if definition is None:
+        raise ApiError(404, "unknown_version", key=key, version=to_version)
+    return await publish(conn, row.id, AppDef.model_validate(definition), ctx, user_id, note=f"rollback to {to_version}")
+
+
+async def versions(conn: AsyncConnection, key: str) -> list[dict]:
+    row = await app_row(conn, key)
+    result = await conn.execute(select(app_versions.c.version, app_versions.c.note, app_versions.c.published_at,
+                                       app_versions.c.published_by)
+                                .where(app_versions.c.app_id == row.id).order_by(app_versions.c.version.desc()))
+    return [{"version": v, "note": n, "published_at": at.isoformat() + "Z", "published_by": by}
+            for v, n, at, by in result.all()]

@@ -1,0 +1,115 @@
+"""Builder HTTP routes: import, list, draft, publish, versions, rollback, export, the format's schema."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Body, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from builder import lifecycle
+from builder.model import app_json_schema
+from engines.form.fields import FIELD_MODELS, FIELD_TYPES
+from runtime.deps import CurrentUser, PlatformDep
+from runtime.errors import ApiError, not_found
+from runtime.models import app_versions, apps
+from runtime.seed import load_seed_data
+from runtime.write import RecordWriter
+
+router = APIRouter(prefix="/api", tags=["builder"])
+
+
+@router.get("/schema/app.json")
+async def app_schema() -> dict:
+    return app_json_schema()
+
+
+@router.get("/field-types")
+async def field_types(user: CurrentUser) -> list[dict]:
+    return [{"key": t.key, "widget": t.widget, "storage": t.storage, "unique": t.unique_ok,
+             "generated": t.is_generated, "schema": FIELD_MODELS[t.key].model_json_schema()} for t in FIELD_TYPES]
+
+
+@router.post("/apps/import", status_code=201)
+async def import_app(platform: PlatformDep, user: CurrentUser, demo_data: bool = False, body: Any = Body(...)) -> dict:
+    async with platform.begin() as conn:
+        app, _, version = await lifecycle.import_app(conn, body, platform.ctx, user.id)
+        if demo_data and app.data:
+            schema = await platform.schemas.get(conn, app.key)
+            await load_seed_data(RecordWriter(conn, schema, platform.ctx, user.id), app.data)
+    return {"key": app.key, "version": version}
+
+
+@router.get("/apps")
+async def list_apps(platform: PlatformDep, user: CurrentUser) -> list[dict]:
+    query = (select(apps.c.key, apps.c.name, apps.c.description, apps.c.current_version, app_versions.c.definition,
+                    app_versions.c.published_at, apps.c.draft_updated_at)
+             .join(app_versions, (app_versions.c.app_id == apps.c.id) & (app_versions.c.version == apps.c.current_version))
+             .order_by(apps.c.name))
+    async with platform.engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [{"key": r.key, "name": r.name, "description": r.description, "version": r.current_version,
+             "published_at": r.published_at.isoformat() + "Z", "has_draft": r.draft_updated_at is not None,
+             "forms": [{"key": f["key"], "name": f["name"]} for f in r.definition.get("forms", [])]} for r in rows]
+
+
+async def _published(platform, key: str) -> dict:
+    async with platform.engine.connect() as conn:
+        row = await lifecycle.app_row(conn, key)
+        definition = await lifecycle.version_definition(conn, row.id, row.current_version)
+    if definition is None:
+        raise not_found(f"app {key!r}")
+    return definition
+
+
+@router.get("/apps/{app}")
+async def get_app(app: str, platform: PlatformDep, user: CurrentUser) -> dict:
+    return await _published(platform, app)
+
+
+@router.get("/apps/{app}/export")
+async def export_app(app: str, platform: PlatformDep, user: CurrentUser) -> Response:
+    definition = await _published(platform, app)
+    return Response(json.dumps(definition, ensure_ascii=False, indent=2), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{app}.json"'})
+
+
+@router.get("/apps/{app}/draft")
+async def get_draft(app: str, platform: PlatformDep, user: CurrentUser) -> dict:
+    async with platform.engine.connect() as conn:
+        row = await lifecycle.app_row(conn, app)
+    if row.draft is None:
+        raise ApiError(404, "no_draft", key=app)
+    return row.draft
+
+
+@router.put("/apps/{app}/draft")
+async def put_draft(app: str, platform: PlatformDep, user: CurrentUser, body: Any = Body(...)) -> dict:
+    async with platform.begin() as conn:
+        await lifecycle.save_draft(conn, app, body)
+    return {"key": app, "saved": True}
+
+
+@router.post("/apps/{app}/publish")
+async def publish(app: str, platform: PlatformDep, user: CurrentUser) -> dict:
+    async with platform.begin() as conn:
+        version = await lifecycle.publish_draft(conn, app, platform.ctx, user.id)
+    return {"key": app, "version": version}
+
+
+class RollbackBody(BaseModel):
+    version: int = Field(ge=1)
+
+
+@router.post("/apps/{app}/rollback")
+async def rollback(app: str, body: RollbackBody, platform: PlatformDep, user: CurrentUser) -> dict:
+    async with platform.begin() as conn:
+        version = await lifecycle.rollback(conn, app, body.version, platform.ctx, user.id)
+    return {"key": app, "version": version}
+
+
+@router.get("/apps/{app}/versions")
+async def versions(app: str, platform: PlatformDep, user: CurrentUser) -> list[dict]:
+    async with platform.engine.connect() as conn:
+        return await lifecycle.versions(conn, app)

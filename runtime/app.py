@@ -1,0 +1,150 @@
+"""The FastAPI application: routes, error shapes, body limit, and the built frontend at /."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from builder.routes import router as builder_router
+from engines._registry import UnknownType
+from engines.problems import Problem, ProblemsError, pointer
+from runtime.db import create_engine
+from runtime.deps import Platform, request_lang
+from runtime.errors import ApiError
+from runtime.routes.auth import router as auth_router
+from runtime.routes.records import router as records_router
+from runtime.settings import Settings
+from runtime.tables import SchemaCache
+
+log = logging.getLogger("nocode")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await app.state.platform.engine.dispose()
+
+    app = FastAPI(title="nocode", version="0.1.0", openapi_url="/api/openapi.json", docs_url="/api/docs",
+                  redoc_url=None, lifespan=lifespan)
+    app.state.platform = Platform(settings, create_engine(settings.database_url), SchemaCache())
+    for router in (auth_router, builder_router, records_router):
+        app.include_router(router)
+    _add_error_handlers(app)
+    _serve_frontend(app, settings.frontend_dir)
+    return BodyLimit(app, settings.max_body_bytes)
+
+
+def _reply(request: Request, error: ApiError) -> JSONResponse:
+    return JSONResponse(error.body(request_lang(request)), status_code=error.status)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError):
+        return _reply(request, exc)
+
+    @app.exception_handler(ProblemsError)
+    async def problems(request: Request, exc: ProblemsError):
+        return _reply(request, ApiError(422, "validation_failed", exc.problems, count=len(exc.problems)))
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, exc: RequestValidationError):
+        details = []
+        for err in exc.errors():
+            loc = list(err.get("loc", []))
+            if err.get("type") == "json_invalid":
+                return _reply(request, ApiError(400, "not_json", error=err.get("ctx", {}).get("error", "")))
+            where = loc[0] if loc else ""
+            path = pointer(*loc[1:]) if where == "body" else (f"/{where}" + pointer(*loc[1:]) if where else "")
+            details.append(Problem(path, "schema", {"message": err.get("msg", "")}))
+        return _reply(request, ApiError(422, "validation_failed", details, count=len(details)))
+
+    @app.exception_handler(UnknownType)
+    async def unknown_type(request: Request, exc: UnknownType):
+        return _reply(request, ApiError(422, "validation_failed", [Problem("", "schema", {"message": str(exc)})], count=1))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, exc: IntegrityError):
+        log.warning("integrity error: %s", exc.orig)
+        return _reply(request, ApiError(409, "conflict"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 404:
+            return _reply(request, ApiError(404, "not_found", what=request.url.path))
+        if exc.status_code == 413:
+            limit = request.app.state.platform.settings.max_body_bytes
+            return _reply(request, ApiError(413, "body_too_large", limit=limit))
+        if exc.status_code == 405:
+            return _reply(request, ApiError(405, "method_not_allowed"))
+        return JSONResponse({"error": {"code": "http_error", "message": str(exc.detail), "details": []}},
+                            status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _reply(request, ApiError(500, "internal"))
+
+
+def _serve_frontend(app: FastAPI, dist: Path) -> None:
+    """The single-page app: real files from dist/, index.html for every other non-API path."""
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def frontend(path: str):
+        if path.startswith("api/") or path == "api":
+            raise ApiError(404, "not_found", what="/" + path)
+        root = dist.resolve()
+        index = root / "index.html"
+        if not index.exists():
+            raise ApiError(404, "not_found", what="frontend build (run make run)")
+        candidate = (root / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(root):
+            return FileResponse(candidate)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit with 413, whether or not Content-Length was sent."""
+
+    def __init__(self, app: FastAPI, limit: int):
+        self.app, self.limit = app, limit
+        self.state = app.state  # tests and the CLI reach the platform through app.state
+
+    def __getattr__(self, name):
+        return getattr(self.app, name)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            return await self._too_large(scope, send)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise StarletteHTTPException(413)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _too_large(self, scope, send):
+        request = Request(scope)
+        lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else self.state.platform.settings.lang
+        response = JSONResponse(ApiError(413, "body_too_large", limit=self.limit).body(lang), status_code=413)
+        await response(scope, None, send)
+

@@ -1,0 +1,196 @@
+"""Reading records of published forms: lists with paging, sorting, equality filters and search; one record.
+
+Values come back in API shape: relations as {"id", "title"}, sub-tables as row lists, date-times in the
+deployment's time zone. Related titles, links and sub-table rows are fetched with one query per field
+for the whole page, never one per record.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from engines.form.fields.base import Context, FieldError
+from engines.form.record import coerce_value
+from engines.problems import Problem, ProblemsError
+from runtime.errors import ApiError, not_found
+from runtime.tables import AppSchema, FieldStore, FormStore
+
+SEARCHABLE = {"text", "long_text", "phone", "email", "url", "select", "autonumber"}
+SYSTEM_SORT = ("id", "created_at", "updated_at", "version", "owner", "created_by")
+
+
+def form_store(schema: AppSchema, form_key: str) -> FormStore:
+    store = schema.form(form_key)
+    if store is None:
+        raise not_found(f"form {form_key!r}")
+    return store
+
+
+def iso(moment: datetime | None, ctx: Context) -> str | None:
+    return moment.replace(tzinfo=timezone.utc).astimezone(ctx.tz).isoformat() if moment else None
+
+
+class RecordReader:
+    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context):
+        self.conn, self.schema, self.ctx = conn, schema, ctx
+
+    async def list(self, form_key: str, *, equals: dict[str, str] | None = None, sort: str | None = None,
+                   q: str | None = None, page: int = 1, page_size: int = 50) -> dict:
+        form = form_store(self.schema, form_key)
+        table = form.table
+        conditions = self._equals(form, equals or {}) + self._search(form, q)
+        where = and_(*conditions) if conditions else None
+        query: Select = select(table)
+        count = select(func.count()).select_from(table)
+        if where is not None:
+            query, count = query.where(where), count.where(where)
+        query = query.order_by(*self._order(form, sort)).limit(page_size).offset((page - 1) * page_size)
+        total = (await self.conn.execute(count)).scalar_one()
+        rows = (await self.conn.execute(query)).mappings().all()
+        return {"items": await self.shape(form, rows), "total": total, "page": page, "page_size": page_size}
+
+    async def get(self, form_key: str, record_id: int) -> dict:
+        form = form_store(self.schema, form_key)
+        row = (await self.conn.execute(select(form.table).where(form.table.c.id == record_id))).mappings().first()
+        if row is None:
+            raise not_found(f"record {record_id}")
+        return (await self.shape(form, [row]))[0]
+
+    # ---- query parts -------------------------------------------------------------------------------------------
+    def _equals(self, form: FormStore, equals: dict[str, str]) -> list:
+        conditions, problems = [], []
+        for key, raw in equals.items():
+            if key == "id" or key == "owner" or key == "created_by":
+                if not raw.isdigit():
+                    problems.append(Problem(f"/query/{key}", "bad_reference"))
+                    continue
+                conditions.append(form.table.c[key] == int(raw))
+                continue
+            store = form.fields.get(key)
+            if store is None or store.child is not None:
+                problems.append(Problem(f"/query/{key}", "unknown_field", {"form": form.key, "key": key}))
+                continue
+            try:
+                value = coerce_value(store.field, raw, self.ctx)
+            except FieldError as e:
+                problems.append(Problem(f"/query/{key}", e.code, e.params))
+                continue
+            if value is None:
+                conditions.append(store.column.is_(None) if store.column is not None else ~self._has_links(form, store))
+            elif store.link is not None:
+                link = store.link
+                conditions.append(exists().where(and_(link.c.source_id == form.table.c.id,
+                                                      link.c.target_id.in_(value))))
+            elif isinstance(value, list):  # tags / multi-select: contains every value given
+                conditions.extend(self._json_contains(store, item) for item in value)
+            else:
+                conditions.append(store.column == value)
+        if problems:
+            raise ApiError(400, "bad_query", problems)
+        return conditions
+
+    def _has_links(self, form: FormStore, store: FieldStore):
+        return exists().where(store.link.c.source_id == form.table.c.id)
+
+    def _json_contains(self, store: FieldStore, item: str):
+        if self.conn.dialect.name == "postgresql":
+            return store.column.op("@>")(func.jsonb_build_array(item))
+        each = func.json_each(store.column).table_valued("value")
+        return exists(select(1).select_from(each).where(each.c.value == item))
+
+    def _search(self, form: FormStore, q: str | None) -> list:
+        if not q or not q.strip():
+            return []
+        pattern = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        columns = [s.column for s in form.fields.values() if s.field.type in SEARCHABLE and s.column is not None]
+        if not columns:
+            return [False]
+        return [or_(*(c.ilike(pattern, escape="\\") for c in columns))]
+
+    def _order(self, form: FormStore, sort: str | None) -> list:
+        order, problems = [], []
+        for part in (sort or "").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            desc = part.startswith("-")
+            key = part.lstrip("-+")
+            if key in SYSTEM_SORT:
+                column = form.table.c[key]
+            elif key in form.fields and form.fields[key].column is not None and form.fields[key].field.type not in ("tags", "multi_select"):
+                column = form.fields[key].column
+            else:
+                problems.append(Problem("/query/sort", "unknown_sort", {"key": key}))
+                continue
+            order.append(column.desc().nulls_last() if desc else column.asc().nulls_first())
+        if problems:
+            raise ApiError(400, "bad_query", problems)
+        return order + [form.table.c.id.desc() if not order else form.table.c.id.asc()]
+
+    # ---- shaping -----------------------------------------------------------------------------------------------
+    async def shape(self, form: FormStore, rows: list) -> list[dict]:
+        """Rows → API records, fetching titles, links and sub-table rows per field for all rows at once."""
+        ids = [row["id"] for row in rows]
+        records = []
+        for row in rows:
+            record: dict[str, Any] = {"id": row["id"]}
+            for key, store in form.fields.items():
+                if store.column is not None and store.target is None:
+                    record[key] = store.type.dump(store.field, row[store.column.name], self.ctx)
+            if form.parent is None:
+                record.update(version=row["version"], created_at=iso(row["created_at"], self.ctx),
+                              updated_at=iso(row["updated_at"], self.ctx), created_by=row["created_by"],
+                              owner=row["owner"])
+            records.append(record)
+        for key, store in form.fields.items():
+            if store.target is not None and store.column is not None:
+                await self._fill_one(store, rows, records)
+            elif store.link is not None:
+                await self._fill_many(store, ids, records)
+            elif store.child is not None:
+                await self._fill_rows(store, ids, records)
+        return records
+
+    async def titles(self, target: FormStore, ids: set[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        title = target.title_column()
+        columns = [target.table.c.id] + ([title] if title is not None else [])
+        found = (await self.conn.execute(select(*columns).where(target.table.c.id.in_(ids)))).all()
+        return {row[0]: (str(row[1]) if title is not None and row[1] is not None else f"#{row[0]}") for row in found}
+
+    async def _fill_one(self, store: FieldStore, rows, records) -> None:
+        name = store.column.name
+        titles = await self.titles(store.target, {row[name] for row in rows if row[name] is not None})
+        for row, record in zip(rows, records):
+            value = row[name]
+            record[store.key] = None if value is None else {"id": value, "title": titles.get(value, f"#{value}")}
+
+    async def _fill_many(self, store: FieldStore, ids: list[int], records) -> None:
+        links: dict[int, list[int]] = defaultdict(list)
+        if ids:
+            query = (select(store.link.c.source_id, store.link.c.target_id).where(store.link.c.source_id.in_(ids))
+                     .order_by(store.link.c.source_id, store.link.c.position, store.link.c.target_id))
+            for source, target in (await self.conn.execute(query)).all():
+                links[source].append(target)
+        titles = await self.titles(store.target, {t for targets in links.values() for t in targets})
+        for record in records:
+            record[store.key] = [{"id": t, "title": titles.get(t, f"#{t}")} for t in links.get(record["id"], [])]
+
+    async def _fill_rows(self, store: FieldStore, ids: list[int], records) -> None:
+        child = store.child
+        rows = []
+        if ids:
+            query = (select(child.table).where(child.table.c.parent_id.in_(ids))
+                     .order_by(child.table.c.parent_id, child.table.c.position, child.table.c.id))
+            rows = (await self.conn.execute(query)).mappings().all()
+        shaped = await self.shape(child, rows)
+        by_parent: dict[int, list] = defaultdict(list)
+        for row, record in zip(rows, shaped):
+            by_parent[row["parent_id"]].append(record)
+        for record in records:
+            record[store.key] = by_parent.get(record["id"], [])

@@ -1,0 +1,81 @@
+"""Records of published forms: list, create, get, patch (optimistic version), delete, bulk."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from engines.problems import Problem, ProblemsError
+from runtime.deps import CurrentUser, PlatformDep
+from runtime.errors import ApiError
+from runtime.records import RecordReader
+from runtime.write import RecordWriter
+
+router = APIRouter(prefix="/api/apps/{app}/forms/{form}/records", tags=["records"])
+_LIST_PARAMS = {"filter", "sort", "page", "page_size", "q"}
+
+
+@router.get("")
+async def list_records(app: str, form: str, request: Request, platform: PlatformDep, user: CurrentUser,
+                       sort: str | None = None, q: str | None = Query(None, max_length=200),
+                       page: int = Query(1, ge=1, le=1_000_000), page_size: int = Query(50, ge=1, le=500),
+                       filter: str | None = None) -> dict:
+    if filter:
+        raise ApiError(400, "filter_not_supported_yet")
+    equals = {k: v for k, v in request.query_params.items() if k not in _LIST_PARAMS}
+    async with platform.engine.connect() as conn:
+        schema = await platform.schemas.get(conn, app)
+        return await RecordReader(conn, schema, platform.ctx).list(
+            form, equals=equals, sort=sort, q=q, page=page, page_size=page_size)
+
+
+@router.post("", status_code=201)
+async def create_record(app: str, form: str, platform: PlatformDep, user: CurrentUser, body: Any = Body(...)) -> dict:
+    async with platform.begin() as conn:
+        schema = await platform.schemas.get(conn, app)
+        record_id = await RecordWriter(conn, schema, platform.ctx, user.id).create(form, body)
+        return await RecordReader(conn, schema, platform.ctx).get(form, record_id)
+
+
+@router.post("/bulk", status_code=201)
+async def bulk_create(app: str, form: str, platform: PlatformDep, user: CurrentUser, body: Any = Body(...)) -> dict:
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise ProblemsError([Problem("/items", "not_list")])
+    limit = platform.settings.max_bulk_items
+    if len(items) > limit:
+        raise ProblemsError([Problem("/items", "too_many_items", {"limit": limit})])
+    async with platform.begin() as conn:
+        schema = await platform.schemas.get(conn, app)
+        ids = await RecordWriter(conn, schema, platform.ctx, user.id).create_many(form, items)
+    return {"count": len(ids), "ids": ids}
+
+
+@router.get("/{record_id}")
+async def get_record(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser) -> dict:
+    async with platform.engine.connect() as conn:
+        schema = await platform.schemas.get(conn, app)
+        return await RecordReader(conn, schema, platform.ctx).get(form, record_id)
+
+
+@router.patch("/{record_id}")
+async def patch_record(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser,
+                       body: Any = Body(...)) -> dict:
+    if not isinstance(body, dict):
+        raise ProblemsError([Problem("", "not_object")])
+    version = body.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ProblemsError([Problem("/version", "required")])
+    values = {k: v for k, v in body.items() if k != "version"}
+    async with platform.begin() as conn:
+        schema = await platform.schemas.get(conn, app)
+        await RecordWriter(conn, schema, platform.ctx, user.id).update(form, record_id, values, version)
+        return await RecordReader(conn, schema, platform.ctx).get(form, record_id)
+
+
+@router.delete("/{record_id}", status_code=204)
+async def delete_record(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser) -> Response:
+    async with platform.begin() as conn:
+        schema = await platform.schemas.get(conn, app)
+        await RecordWriter(conn, schema, platform.ctx, user.id).delete(form, record_id)
+    return Response(status_code=204)

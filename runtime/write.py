@@ -1,0 +1,241 @@
+"""The one write path: API, bulk, seed data (and later import, flows and rules) all change records here.
+
+validate and coerce (form engine) → check links, owners and unique values against the database →
+generate auto-numbers → insert/update rows, sub-table rows and link rows, in the caller's transaction.
+Every problem of a batch is reported at once, with the item index and field; nothing is written then.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from engines.form.fields import autonumber
+from engines.form.fields.base import Context
+from engines.form.record import validate_record
+from engines.problems import Problem, ProblemsError, pointer
+from runtime.errors import ApiError, not_found
+from runtime.models import autonumber_counters, users
+from runtime.records import form_store
+from runtime.tables import AppSchema, FieldStore, FormStore
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class RecordWriter:
+    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None):
+        self.conn, self.schema, self.ctx, self.user_id = conn, schema, ctx, user_id
+
+    # ---- create ------------------------------------------------------------------------------------------------
+    async def create(self, form_key: str, data: Any) -> int:
+        return (await self.create_many(form_key, [data], prefix=lambda i: ""))[0]
+
+    async def create_many(self, form_key: str, items: list, prefix=lambda i: f"/items/{i}") -> list[int]:
+        form = form_store(self.schema, form_key)
+        problems: list[Problem] = []
+        clean: list[dict] = []
+        for i, item in enumerate(items):
+            try:
+                clean.append(validate_record(form.definition.fields, item, self.ctx, form=form.key))
+            except ProblemsError as e:
+                problems.extend(p.under(prefix(i)) for p in e.problems)
+                clean.append({})
+        problems += await self._check_database(form, clean, prefix, exclude_id=None)
+        if problems:
+            raise ProblemsError(problems)
+        await self._number(form, clean)
+        now = utcnow()
+        rows = [{"created_at": now, "updated_at": now, "created_by": self.user_id,
+                 "owner": values.get("owner", self.user_id), "version": 1, **self._columns(form, values)}
+                for values in clean]
+        ids = await self._insert(form, rows)
+        for record_id, values in zip(ids, clean):
+            await self._write_children(form, record_id, values, replace=False)
+        return ids
+
+    async def _insert(self, form: FormStore, rows: list[dict]) -> list[int]:
+        table = form.table
+        if len(rows) == 1:
+            return [(await self.conn.execute(insert(table).values(rows[0]).returning(table.c.id))).scalar_one()]
+        keys = set().union(*rows)
+        rows = [{k: row.get(k) for k in keys} for row in rows]
+        result = await self.conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        return list(result.scalars())
+
+    def _columns(self, form: FormStore, values: dict) -> dict:
+        return {store.column.name: values[key] for key, store in form.fields.items()
+                if key in values and store.column is not None}
+
+    # ---- update ------------------------------------------------------------------------------------------------
+    async def update(self, form_key: str, record_id: int, data: Any, version: int | None) -> None:
+        form = form_store(self.schema, form_key)
+        try:
+            values = validate_record(form.definition.fields, data, self.ctx, partial=True, form=form.key)
+        except ProblemsError as e:
+            raise ProblemsError(e.problems) from None
+        problems = await self._check_database(form, [values], lambda i: "", exclude_id=record_id)
+        if problems:
+            raise ProblemsError(problems)
+        table = form.table
+        changes = {**self._columns(form, values), "updated_at": utcnow(), "version": table.c.version + 1}
+        if "owner" in values:
+            changes["owner"] = values["owner"]
+        condition = table.c.id == record_id
+        if version is not None:
+            condition = and_(condition, table.c.version == version)
+        result = await self.conn.execute(update(table).where(condition).values(changes))
+        if result.rowcount == 0:
+            current = (await self.conn.execute(select(table.c.version).where(table.c.id == record_id))).scalar()
+            if current is None:
+                raise not_found(f"record {record_id}")
+            raise ApiError(409, "stale_version", current=current)
+        await self._write_children(form, record_id, values, replace=True)
+
+    # ---- delete ------------------------------------------------------------------------------------------------
+    async def delete(self, form_key: str, record_id: int) -> None:
+        form = form_store(self.schema, form_key)
+        result = await self.conn.execute(delete(form.table).where(form.table.c.id == record_id))
+        if result.rowcount == 0:
+            raise not_found(f"record {record_id}")
+        # Links into this record go with it; one-relations pointing here become empty.
+        for other in self.schema.forms.values():
+            for store in other.fields.values():
+                if store.target is not form:
+                    continue
+                if store.link is not None:
+                    await self.conn.execute(delete(store.link).where(store.link.c.target_id == record_id))
+                elif store.column is not None:
+                    await self.conn.execute(update(other.table).where(store.column == record_id).values(
+                        {store.column.name: None}))
+        await self._delete_children(form, [record_id])
+
+    async def _delete_children(self, form: FormStore, ids: list[int]) -> None:
+        for store in form.fields.values():
+            if store.link is not None:
+                await self.conn.execute(delete(store.link).where(store.link.c.source_id.in_(ids)))
+            elif store.child is not None:
+                child = store.child.table
+                child_ids = list((await self.conn.execute(select(child.c.id).where(child.c.parent_id.in_(ids)))).scalars())
+                if child_ids:
+                    await self._delete_children(store.child, child_ids)
+                    await self.conn.execute(delete(child).where(child.c.id.in_(child_ids)))
+
+    # ---- children: link rows and sub-table rows -----------------------------------------------------------------
+    async def _write_children(self, form: FormStore, record_id: int, values: dict, replace: bool) -> None:
+        for key, store in form.fields.items():
+            if key not in values:
+                continue
+            if store.link is not None:
+                if replace:
+                    await self.conn.execute(delete(store.link).where(store.link.c.source_id == record_id))
+                links = [{"source_id": record_id, "target_id": t, "position": n} for n, t in enumerate(values[key] or [])]
+                if links:
+                    await self.conn.execute(insert(store.link), links)
+            elif store.child is not None:
+                await self._write_rows(store.child, record_id, values[key] or [], replace)
+
+    async def _write_rows(self, child: FormStore, parent_id: int, rows: list[dict], replace: bool) -> None:
+        table = child.table
+        kept: dict[int, dict] = {}
+        if replace:
+            existing = set((await self.conn.execute(select(table.c.id).where(table.c.parent_id == parent_id))).scalars())
+            kept = {row["id"]: row for row in rows if row.get("id") in existing}
+            gone = list(existing - set(kept))
+            if gone:
+                await self._delete_children(child, gone)
+                await self.conn.execute(delete(table).where(table.c.id.in_(gone)))
+        for position, row in enumerate(rows):
+            columns = {"position": position, **self._columns(child, row)}
+            if row.get("id") in kept:
+                await self.conn.execute(update(table).where(table.c.id == row["id"]).values(columns))
+                row_id = row["id"]
+            else:
+                row_id = (await self.conn.execute(insert(table).values(parent_id=parent_id, **columns)
+                                                  .returning(table.c.id))).scalar_one()
+            await self._write_children(child, row_id, row, replace=row_id in kept)
+
+    # ---- checks against the database ---------------------------------------------------------------------------
+    async def _check_database(self, form: FormStore, items: list[dict], prefix, exclude_id: int | None) -> list[Problem]:
+        problems: list[Problem] = []
+        wanted: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))  # target form → id → paths
+        stores: dict[int, FormStore] = {}
+        for i, values in enumerate(items):
+            for path, store, value in self._references(form, values, prefix(i)):
+                stores[store.target.id] = store.target
+                for record_id in value if isinstance(value, list) else [value]:
+                    wanted[store.target.id][record_id].append(path)
+        for target_id, paths_by_id in wanted.items():
+            target = stores[target_id]
+            found = set((await self.conn.execute(select(target.table.c.id).where(
+                target.table.c.id.in_(list(paths_by_id))))).scalars())
+            for record_id, paths in paths_by_id.items():
+                if record_id not in found:
+                    problems += [Problem(p, "missing_record", {"form": target.key, "id": record_id}) for p in paths]
+        owners = {values["owner"] for values in items if values.get("owner")}
+        if owners:
+            found = set((await self.conn.execute(select(users.c.id).where(users.c.id.in_(owners)))).scalars())
+            problems += [Problem(prefix(i) + "/owner", "unknown_user", {"id": v["owner"]})
+                         for i, v in enumerate(items) if v.get("owner") and v["owner"] not in found]
+        problems += await self._check_unique(form, items, prefix, exclude_id)
+        return problems
+
+    def _references(self, form: FormStore, values: dict, path: str):
+        for key, store in form.fields.items():
+            value = values.get(key)
+            if value is None:
+                continue
+            if store.target is not None:
+                yield path + pointer(key), store, value
+            elif store.child is not None:
+                for n, row in enumerate(value):
+                    yield from self._references(store.child, row, path + pointer(key, n))
+
+    async def _check_unique(self, form: FormStore, items: list[dict], prefix, exclude_id) -> list[Problem]:
+        problems = []
+        for key, store in form.fields.items():
+            if not store.field.unique or store.column is None:
+                continue
+            first_at: dict[Any, int] = {}
+            for i, values in enumerate(items):
+                value = values.get(key)
+                if value is None:
+                    continue
+                if value in first_at:
+                    problems.append(Problem(prefix(i) + pointer(key), "duplicate_in_batch",
+                                            {"value": value, "other": first_at[value]}))
+                first_at.setdefault(value, i)
+            if not first_at:
+                continue
+            query = select(store.column).where(store.column.in_(list(first_at)))
+            if exclude_id is not None:
+                query = query.where(form.table.c.id != exclude_id)
+            for (taken,) in (await self.conn.execute(query)).all():
+                for i, values in enumerate(items):
+                    if values.get(key) == taken:
+                        problems.append(Problem(prefix(i) + pointer(key), "duplicate_value", {"value": taken}))
+        return problems
+
+    # ---- auto-numbers ------------------------------------------------------------------------------------------
+    async def _number(self, form: FormStore, items: list[dict]) -> None:
+        for key, store in form.fields.items():
+            if store.field.type != "autonumber":
+                continue
+            scope = autonumber.scope(store.field.pattern, datetime.now(self.ctx.tz))
+            last = await self._reserve(store, scope, len(items))
+            for offset, values in enumerate(items):
+                values[key] = autonumber.render(scope, store.field.pattern, last - len(items) + 1 + offset)
+
+    async def _reserve(self, store: FieldStore, scope: str, count: int) -> int:
+        """Reserve `count` numbers atomically; returns the last one (safe across processes)."""
+        make = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = make(autonumber_counters).values(field_id=store.id, scope=scope, value=count)
+        stmt = stmt.on_conflict_do_update(index_elements=["field_id", "scope"],
+                                          set_={"value": autonumber_counters.c.value + count})
+        return (await self.conn.execute(stmt.returning(autonumber_counters.c.value))).scalar_one()
