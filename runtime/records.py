@@ -20,6 +20,7 @@ from runtime.errors import ApiError, not_found
 from runtime.tables import AppSchema, FieldStore, FormStore
 
 SEARCHABLE = {"text", "long_text", "phone", "email", "url", "select", "autonumber"}
+_SYSTEM_OUT = ("version", "created_at", "updated_at", "created_by", "owner")
 SYSTEM_SORT = ("id", "created_at", "updated_at", "version", "owner", "created_by")
 
 
@@ -42,13 +43,17 @@ class RecordReader:
                    q: str | None = None, page: int = 1, page_size: int = 50) -> dict:
         form = form_store(self.schema, form_key)
         table = form.table
-        conditions = self._equals(form, equals or {}) + self._search(form, q)
+        conditions, problems = self._equals(form, equals or {})
+        order, sort_problems = self._order(form, sort)
+        if problems or sort_problems:
+            raise ApiError(400, "bad_query", problems + sort_problems)
+        conditions += self._search(form, q)
         where = and_(*conditions) if conditions else None
         query: Select = select(table)
         count = select(func.count()).select_from(table)
         if where is not None:
             query, count = query.where(where), count.where(where)
-        query = query.order_by(*self._order(form, sort)).limit(page_size).offset((page - 1) * page_size)
+        query = query.order_by(*order).limit(page_size).offset((page - 1) * page_size)
         total = (await self.conn.execute(count)).scalar_one()
         rows = (await self.conn.execute(query)).mappings().all()
         return {"items": await self.shape(form, rows), "total": total, "page": page, "page_size": page_size}
@@ -61,7 +66,7 @@ class RecordReader:
         return (await self.shape(form, [row]))[0]
 
     # ---- query parts -------------------------------------------------------------------------------------------
-    def _equals(self, form: FormStore, equals: dict[str, str]) -> list:
+    def _equals(self, form: FormStore, equals: dict[str, str]) -> tuple[list, list[Problem]]:
         conditions, problems = [], []
         for key, raw in equals.items():
             if key == "id" or key == "owner" or key == "created_by":
@@ -89,9 +94,7 @@ class RecordReader:
                 conditions.extend(self._json_contains(store, item) for item in value)
             else:
                 conditions.append(store.column == value)
-        if problems:
-            raise ApiError(400, "bad_query", problems)
-        return conditions
+        return conditions, problems
 
     def _has_links(self, form: FormStore, store: FieldStore):
         return exists().where(store.link.c.source_id == form.table.c.id)
@@ -111,7 +114,7 @@ class RecordReader:
             return [False]
         return [or_(*(c.ilike(pattern, escape="\\") for c in columns))]
 
-    def _order(self, form: FormStore, sort: str | None) -> list:
+    def _order(self, form: FormStore, sort: str | None) -> tuple[list, list[Problem]]:
         order, problems = [], []
         for part in (sort or "").split(","):
             part = part.strip()
@@ -127,9 +130,7 @@ class RecordReader:
                 problems.append(Problem("/query/sort", "unknown_sort", {"key": key}))
                 continue
             order.append(column.desc().nulls_last() if desc else column.asc().nulls_first())
-        if problems:
-            raise ApiError(400, "bad_query", problems)
-        return order + [form.table.c.id.desc() if not order else form.table.c.id.asc()]
+        return order + [form.table.c.id.desc() if not order else form.table.c.id.asc()], problems
 
     # ---- shaping -----------------------------------------------------------------------------------------------
     async def shape(self, form: FormStore, rows: list) -> list[dict]:
@@ -153,7 +154,8 @@ class RecordReader:
                 await self._fill_many(store, ids, records)
             elif store.child is not None:
                 await self._fill_rows(store, ids, records)
-        return records
+        order = ["id", *form.fields, *(_SYSTEM_OUT if form.parent is None else ())]
+        return [{key: record[key] for key in order} for record in records]
 
     async def titles(self, target: FormStore, ids: set[int]) -> dict[int, str]:
         if not ids:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engines.form.fields import autonumber
 from engines.form.fields.base import Context
-from engines.form.record import validate_record
+from engines.form.record import check_record
 from engines.problems import Problem, ProblemsError, pointer
 from runtime.errors import ApiError, not_found
 from runtime.models import autonumber_counters, users
@@ -42,11 +42,9 @@ class RecordWriter:
         problems: list[Problem] = []
         clean: list[dict] = []
         for i, item in enumerate(items):
-            try:
-                clean.append(validate_record(form.definition.fields, item, self.ctx, form=form.key))
-            except ProblemsError as e:
-                problems.extend(p.under(prefix(i)) for p in e.problems)
-                clean.append({})
+            values, found = check_record(form.definition.fields, item, self.ctx, form=form.key)
+            clean.append(values)
+            problems.extend(p.under(prefix(i)) for p in found)
         problems += await self._check_database(form, clean, prefix, exclude_id=None)
         if problems:
             raise ProblemsError(problems)
@@ -76,11 +74,8 @@ class RecordWriter:
     # ---- update ------------------------------------------------------------------------------------------------
     async def update(self, form_key: str, record_id: int, data: Any, version: int | None) -> None:
         form = form_store(self.schema, form_key)
-        try:
-            values = validate_record(form.definition.fields, data, self.ctx, partial=True, form=form.key)
-        except ProblemsError as e:
-            raise ProblemsError(e.problems) from None
-        problems = await self._check_database(form, [values], lambda i: "", exclude_id=record_id)
+        values, problems = check_record(form.definition.fields, data, self.ctx, partial=True, form=form.key)
+        problems += await self._check_database(form, [values], lambda i: "", exclude_id=record_id)
         if problems:
             raise ProblemsError(problems)
         table = form.table

@@ -23,8 +23,18 @@ def validate_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool 
     `partial` is a PATCH: only the fields given are checked. System fields a client echoes back
     (id, version, created_at…) are ignored; `owner` passes through for the runtime to check.
     """
+    clean, problems = check_record(fields, data, ctx, partial=partial, form=form)
+    if problems:
+        raise ProblemsError(problems)
+    return clean
+
+
+def check_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool = False,
+                 form: str = "") -> tuple[dict, list[Problem]]:
+    """Like validate_record, but returns the valid values beside the problems, so a caller can
+    check the valid part against the database too and report everything in one answer."""
     if not isinstance(data, dict):
-        raise ProblemsError([Problem("", "not_object")])
+        return {}, [Problem("", "not_object")]
     fields = list(fields)
     by_key = {f.key: f for f in fields}
     problems: list[Problem] = []
@@ -61,9 +71,7 @@ def validate_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool 
             problems.append(Problem(pointer(f.key), "required"))
         elif f.key in data or stored is not None:
             clean[f.key] = stored
-    if problems:
-        raise ProblemsError(problems)
-    return clean
+    return clean, problems
 
 
 def validate_rows(subtable, rows: list, ctx: Context) -> list[dict]:

@@ -33,8 +33,8 @@ export function AppShell() {
         <Space size={4} className="shell__actions" separator={<Divider orientation="vertical" />}>
           <LanguageSwitch />
           <Space size={8} data-testid="current-user" className="shell__user">
-            <Avatar size={28} icon={<UserOutlined />} className="shell__avatar">
-              {displayName ? displayName.slice(0, 1).toUpperCase() : null}
+            <Avatar size={28} icon={displayName ? undefined : <UserOutlined />} className="shell__avatar">
+              {displayName ? Array.from(displayName)[0].toUpperCase() : null}
             </Avatar>
             <Typography.Text className="shell__user-name" data-testid="current-user-name">
               {displayName}
@@ -49,12 +49,13 @@ export function AppShell() {
             type="text"
             icon={<LogoutOutlined />}
             data-testid="logout"
+            aria-label={t('user.logout')}
             onClick={() => {
               logout();
               navigate('/login', { replace: true });
             }}
           >
-            {t('user.logout')}
+            <span className="shell__action-label">{t('user.logout')}</span>
           </Button>
         </Space>
       </Header>

@@ -37,7 +37,7 @@ export function I18nProvider({ children, initialLang }: { children: ReactNode; i
 
   return (
     <I18nContext.Provider value={value}>
-      <ConfigProvider locale={zhCN} theme={theme}>
+      <ConfigProvider locale={ANTD_LOCALES[lang]} theme={theme}>
         <AntApp>{children}</AntApp>
       </ConfigProvider>
     </I18nContext.Provider>

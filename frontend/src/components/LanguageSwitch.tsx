@@ -19,7 +19,7 @@ export function LanguageSwitch({ type = 'text' }: { type?: 'text' | 'default' })
       data-testid="lang-switch"
       data-lang={lang}
     >
-      {t(`lang.${next}`)}
+      <span className="shell__action-label">{t(`lang.${next}`)}</span>
     </Button>
   );
 }

@@ -5,7 +5,7 @@ import { Navigate, useLocation, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth/context';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
 import { LanguageSwitch } from '../components/LanguageSwitch';
-import { Logo, LogoMark } from '../components/Logo';
+import { Logo } from '../components/Logo';
 import { useI18n } from '../i18n';
 
 interface LoginValues {
@@ -79,7 +79,7 @@ export function LoginPage() {
         </div>
         <div className="login__panel">
           <div className="login__panel-brand">
-            <LogoMark size={44} />
+            <Logo size={40} />
           </div>
           <Typography.Title level={3} className="login__title" data-testid="login-title">
             {t('login.title')}
@@ -138,7 +138,7 @@ export function LoginPage() {
             </Form.Item>
           </Form>
         </div>
-        <div className="login__footer">{t('app.name')}</div>
+        <div className="login__footer">{t('app.copyright')}</div>
       </main>
     </div>
   );
