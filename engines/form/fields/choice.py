@@ -7,8 +7,13 @@ from engines.form.fields.base import FieldBase, FieldError, FieldType, Option
 from engines.problems import Problem
 
 
+def _options_schema(schema: dict) -> None:
+    # The published JSON Schema must accept the plain-string shorthand that `shorthand` below accepts.
+    schema["items"] = {"anyOf": [schema["items"], {"type": "string", "minLength": 1, "maxLength": 200}]}
+
+
 class SelectDef(FieldBase):
-    options: list[Option] = Field(min_length=1, max_length=1000)
+    options: list[Option] = Field(min_length=1, max_length=1000, json_schema_extra=_options_schema)
 
     @field_validator("options", mode="before")
     @classmethod

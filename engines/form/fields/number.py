@@ -59,7 +59,10 @@ class Number(FieldType):
     def coerce(self, f, value, ctx):
         number = parse_decimal(value)
         if f.decimals is not None:
-            number = number.quantize(Decimal(1).scaleb(-f.decimals), rounding=ROUND_HALF_UP)
+            try:
+                number = number.quantize(Decimal(1).scaleb(-f.decimals), rounding=ROUND_HALF_UP)
+            except InvalidOperation:  # more digits than Decimal's precision: too big for decimals to matter
+                pass
         check_range(f, number)
         result = float(number)
         if math.isinf(result):
@@ -77,7 +80,11 @@ class Money(FieldType):
     widget = "money"
 
     def coerce(self, f, value, ctx):
-        number = parse_decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        number = parse_decimal(value)
+        # Checked before rounding too: quantize raises on numbers beyond Decimal's 28-digit precision.
+        if abs(number) >= Decimal("1e16"):
+            raise FieldError("too_large", limit="1e16")
+        number = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         if abs(number) >= Decimal("1e16"):
             raise FieldError("too_large", limit="1e16")
         check_range(f, number)

@@ -16,7 +16,7 @@ def record_id(value) -> int:
     """Accepts 7, "7" or {"id": 7, "title": …} — the shape the API hands out."""
     if isinstance(value, dict):
         value = value.get("id")
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():  # "²".isdigit() is True
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value >= 2**63:
         raise FieldError("bad_reference")
