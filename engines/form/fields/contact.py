@@ -32,8 +32,10 @@ class Phone(FieldType):
             compact = compact[4:]
         if _MOBILE.match(compact.replace("-", "")):
             return compact.replace("-", "")
-        if _LANDLINE.match(compact) or _INTERNATIONAL.match(compact.replace("-", "")):
+        if _LANDLINE.match(compact):
             return compact
+        if _INTERNATIONAL.match(compact.replace("-", "")):  # one stored form, so unique checks see repeats
+            return compact.replace("-", "")
         raise FieldError("bad_phone", value=raw)
 
 

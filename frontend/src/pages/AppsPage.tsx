@@ -9,10 +9,11 @@ import { PageHeader } from '../components/PageHeader';
 import { useI18n } from '../i18n';
 import { useAsync } from '../useAsync';
 
+/** A server timestamp (ISO 8601) in the browser's time zone; unparsable values are shown as sent. */
 export function formatTime(value: string | null | undefined): string | null {
   if (!value) return null;
   const parsed = dayjs(value);
-  return parsed.isValid() ? parsed.format('YYYY-MM-DD HH:mm') : null;
+  return parsed.isValid() ? parsed.format('YYYY-MM-DD HH:mm') : value;
 }
 
 function AppCard({ app }: { app: AppSummary }) {
