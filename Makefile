@@ -37,9 +37,11 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
+# Browser tests run in their own pytest process: sync Playwright keeps an event loop on the main thread.
 test: $(VENV)/.installed frontend/dist/index.html browser-deps
 	cd frontend && npm test
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --ignore=tests/e2e
+	$(PY) -m pytest -q tests/e2e
 
 test-python: $(VENV)/.installed
 	$(PY) -m pytest -q --ignore=tests/e2e

@@ -122,8 +122,7 @@ class DataGen:
     # ---- values ------------------------------------------------------------------------------------------------
     def tags(self, most: int = 4) -> list[str]:
         rng = self.rng
-        count = min(int(rng.expovariate(0.8)), most)
-        return rng.sample(TAGS[:8], 1) + rng.sample(TAGS, count) if count else []
+        return rng.sample(TAGS, min(int(rng.expovariate(0.8)), most))
 
     def money(self, low: float, high: float) -> float:
         """Skewed towards the low end, two decimals (most customers spend little, a few a lot)."""

@@ -11,6 +11,7 @@ import itertools
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,13 @@ from runtime.settings import Settings
 PG_URL = os.environ.get("NOCODE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 _RUN = uuid.uuid4().hex[:8]
 _counter = itertools.count()
+
+
+def run(coroutine_function, *args):
+    """Run a coroutine to the end on its own loop in a worker thread, so it works whether or not
+    this thread already runs a loop (browser tests' sync Playwright does)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function(*args))).result()
 
 
 def _pg_dsn(database: str) -> str:
@@ -43,7 +51,7 @@ async def _pg_admin(sql: str) -> None:
 
 def _pg_available() -> str | None:
     try:
-        asyncio.run(_pg_admin("SELECT 1"))
+        run(_pg_admin, "SELECT 1")
         return None
     except Exception as e:  # any failure to reach the server
         return f"{type(e).__name__}: {e}"
@@ -57,16 +65,16 @@ def pg_template():
             pytest.fail(f"PostgreSQL is required in CI and is not reachable at {PG_URL}: {problem}")
         pytest.skip(f"PostgreSQL not reachable: {problem}")
     name = f"nocode_tpl_{_RUN}"
-    asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
+    run(_pg_admin, f"CREATE DATABASE {name}")
 
     async def migrate():
         engine = create_engine(f"{PG_URL}/{name}")
         await upgrade(engine)
         await engine.dispose()
 
-    asyncio.run(migrate())
+    run(migrate)
     yield name
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    run(_pg_admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +86,7 @@ def sqlite_template(tmp_path_factory):
         await upgrade(engine)
         await engine.dispose()
 
-    asyncio.run(migrate())
+    run(migrate)
     return path
 
 
@@ -93,9 +101,9 @@ def database_url(request, tmp_path):
         return
     template = request.getfixturevalue("pg_template")
     name = f"nocode_t_{_RUN}_{next(_counter)}"
-    asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    run(_pg_admin, f"CREATE DATABASE {name} TEMPLATE {template}")
     yield f"{PG_URL}/{name}"
-    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    run(_pg_admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

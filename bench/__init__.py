@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each prints our time beside the physical limit and the ratio."""
