@@ -9,8 +9,8 @@ import pytest
 
 from engines.form.definition import FormDef
 from engines.form.fields.base import Context
-from engines.form.record import coerce_value, is_empty, validate_record
-from engines.problems import ProblemsError
+from engines.form.record import check_record, coerce_value, is_empty, validate_record
+from engines.problems import Problem, ProblemsError
 
 SHANGHAI = Context(tz=ZoneInfo("Asia/Shanghai"))
 
@@ -182,3 +182,12 @@ def test_coerce_value_never_calls_the_type_for_empty_input():
     date_field = next(f for f in ORDER.fields if f.key == "paid_at")
     assert coerce_value(date_field, "", SHANGHAI) is None
     assert coerce_value(date_field, "2026-01-01T08:00", SHANGHAI) == datetime(2026, 1, 1, 0, 0)
+
+
+def test_check_record_returns_the_valid_part_beside_the_problems():
+    clean, problems = check_record(ORDER.fields, {"customer": "7", "status": "zzz", "note": "hi", "bogus": 1},
+                                   SHANGHAI, form="order")
+    assert clean == {"customer": 7, "note": "hi", "tags": ["新客"], "vip": False}
+    assert [(p.path, p.code) for p in problems] == [("/bogus", "unknown_field"), ("/status", "not_option")]
+    assert check_record(ORDER.fields, "x", SHANGHAI) == ({}, [Problem("", "not_object")])
+    assert check_record(ORDER.fields, {"note": "ok"}, SHANGHAI, partial=True) == ({"note": "ok"}, [])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engines.form.fields import FIELD_MODELS, FIELD_TYPES, TYPES
-from engines.form.fields.base import STORAGES, FieldBase, FieldType
+from engines.form.fields.base import STORAGES, FieldBase, FieldError, FieldType
 from engines.form.record import validate_record
 from engines.problems import ProblemsError
 from fieldcases import UTC, Err, Rows, make
@@ -67,11 +67,12 @@ def test_every_type_is_complete(key):
     storage = ftype.storage_for(f)
     assert storage is None or storage in STORAGES
     assert ftype.check_def(f) == []
-    # a generated type must refuse client values; others must have a coerce of their own
+    # a generated type refuses client values; every type has a coerce of its own
+    assert type(ftype).coerce is not FieldType.coerce
     if ftype.is_generated:
-        assert ftype.unique_ok  # serial numbers are unique by construction
-    else:
-        assert type(ftype).coerce is not FieldType.coerce
+        with pytest.raises(FieldError) as info:
+            ftype.coerce(f, "x", UTC)
+        assert info.value.code == "generated"
 
 
 def test_models_cover_every_type_and_nothing_else():

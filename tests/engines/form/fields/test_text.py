@@ -32,6 +32,9 @@ CASES = [
     ("text", {"pattern": r"[A-Z]{3}-\d+"}, "abc-12", Err("pattern_mismatch")),
     ("text", {"pattern": r"[A-Z]{3}-\d+"}, "ABC-12x", Err("pattern_mismatch")),
     ("text", {"pattern": r"[A-Z]{3}-\d+"}, "xABC-12", Err("pattern_mismatch")),
+    # a pathological pattern must not stall: bounded time, then no match
+    ("text", {"pattern": r"(a+)+b"}, "a" * 60 + "c", Err("pattern_mismatch")),
+    ("text", {"pattern": r"(\w+\s?)+$"}, "x" * 60 + "!", Err("pattern_mismatch")),
     # long text: 50 000 by default, newlines kept
     ("long_text", {}, "line 1\nline 2", "line 1\nline 2"),
     ("long_text", {}, "x" * 50_000, "x" * 50_000),
