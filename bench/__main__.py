@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from bench.data import members
-from bench.inserts import Run, pg_drop, pg_versions_and_db, run_inserts
+from bench.inserts import Run, pg_drop, pg_create, run_inserts
 from bench.report import machine, markdown, text_table
 
 PG_URL = os.environ.get("NOCODE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
@@ -24,7 +24,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0, help=f"1.0 = {BASE_ROWS:,} records")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per way; the best one is reported")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per way; the best one is reported")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"),
                         help="Markdown report ('-' for none)")
     return parser.parse_args(argv)
@@ -48,7 +48,7 @@ async def main(args: argparse.Namespace) -> int:
             name = f"nocode_bench_{uuid.uuid4().hex[:10]}"
             admin = PG_URL.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
             try:
-                pg_version = await pg_versions_and_db(admin, name)
+                pg_version = await pg_create(admin, name)
             except Exception as e:  # unreachable server, refused login…
                 note = f"PostgreSQL skipped: not reachable at {PG_URL} ({type(e).__name__}: {e})"
                 print(note, flush=True)

@@ -53,6 +53,7 @@ class Run:
     database: str
     rows: int
     timings: dict[str, list[Timing]] = field(default_factory=dict)
+    validation_seconds: float = 0.0  # the form engine's check_record over all items, no database
 
     def best(self, way: str) -> Timing:
         return min(self.timings[way], key=lambda t: t.seconds)
@@ -184,6 +185,17 @@ class InsertBench:
             await conn.close()
         return Timing("driver", len(rows), clock.wall, clock.cpu)
 
+    # ---- the form engine alone ----------------------------------------------------------------------------------
+    async def validation_only(self) -> float:
+        """check_record over every item, as create_many does first: the floor of the records layer in Python."""
+        async with self.engine.connect() as conn:
+            form = (await self.platform.schemas.get(conn, self.keys[0][1])).form(FORM_KEY)
+        fields, ctx = form.definition.fields, self.platform.ctx
+        with Clock() as clock:
+            for item in self.items:
+                check_record(fields, item, ctx, form=FORM_KEY)
+        return clock.wall
+
     # ---- check that the three tables hold the same data --------------------------------------------------------
     async def verify(self) -> None:
         """Every table filled holds the same N rows with the same field values, in the same id order."""
@@ -217,11 +229,15 @@ async def run_inserts(database: str, url: str, data_dir: Path, items: list[dict]
                 run.timings.setdefault(way, []).append(timing)
                 log(f"  {database:<10} {way:<8} {timing.rows:>7} rows  {timing.seconds:8.2f} s  "
                     f"{timing.rate:>9,.0f} rows/s  (cpu here {timing.cpu_seconds:.2f} s)")
+        run.validation_seconds = min([await bench.validation_only() for _ in range(repeat)])
+        log(f"  {database:<10} {'validate':<8} {len(items):>7} rows  {run.validation_seconds:8.2f} s  "
+            "(form engine check_record only, no database)")
         await bench.verify()
     return run
 
 
-async def pg_versions_and_db(admin_dsn: str, name: str) -> str:
+async def pg_create(admin_dsn: str, name: str) -> str:
+    """Create the database; returns the server version."""
     import asyncpg
 
     conn = await asyncpg.connect(admin_dsn, timeout=5)

@@ -42,7 +42,7 @@ def machine(pg_version: str | None) -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
         "postgresql": pg_version or "not run",
         "libraries": ", ".join(f"{p} {version(p)}" for p in ("sqlalchemy", "asyncpg", "aiosqlite", "fastapi",
-                                                              "httpx", "uvloop")),
+                                                              "httpx")),
     }
 
 
@@ -65,6 +65,12 @@ def text_table(runs: list[Run]) -> str:
     for r in rows(runs):
         lines.append(f"{r['workload']:<32} {r['database']:<10} {r['rows']:>7} {r['ours_s']:>8.2f} "
                      f"{r['ours_rate']:>9,.0f} {r['limit_s']:>8.2f} {r['limit_rate']:>9,.0f} {r['ratio']:>6.2f}")
+    for run in runs:
+        records, limit = run.best("records").seconds, run.best("driver").seconds
+        lines.append(f"{run.database}: form-engine validation alone (check_record, no database) "
+                     f"{run.validation_seconds:.2f} s = {1e6 * run.validation_seconds / run.rows:.1f} us/record, "
+                     f"{100 * run.validation_seconds / records:.0f}% of the records layer; "
+                     f"ratio floor with everything else free: {(run.validation_seconds + limit) / limit:.2f}")
     return "\n".join(lines)
 
 
@@ -96,6 +102,18 @@ def markdown(runs: list[Run], info: dict[str, str], command: str, repeat: int, n
         "",
         f"Target from the issue: ratio ≤ {TARGET} for raw bulk inserts through the records layer "
         "(✗ marks a miss)." + (f" Best of {repeat} runs per way." if repeat > 1 else " One run per way."),
+        "",
+        "Where the records layer's time goes — the form engine's validation and coercion (`check_record` over "
+        "every item, no database) timed alone, and the ratio the records layer would have if everything but "
+        "that validation cost nothing:",
+        "",
+        "| database | records layer | validation alone | per record | share | ratio floor |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *[f"| {run.database} | {run.best('records').seconds:.2f} s | {run.validation_seconds:.2f} s | "
+          f"{1e6 * run.validation_seconds / run.rows:.1f} µs | "
+          f"{100 * run.validation_seconds / run.best('records').seconds:.0f}% | "
+          f"{(run.validation_seconds + run.best('driver').seconds) / run.best('driver').seconds:.2f} |"
+          for run in runs],
         "",
         "How each way is measured:",
         "",
@@ -129,6 +147,7 @@ def markdown(runs: list[Run], info: dict[str, str], command: str, repeat: int, n
         f"| SQLite | {info['sqlite']} |",
         f"| PostgreSQL | {info['postgresql']} (local, default settings) |",
         f"| libraries | {info['libraries']} |",
+        "| event loop | asyncio's default (uvloop not used by the benchmark) |",
         f"| date | {info['date']} |",
     ]
     if notes:

@@ -11,15 +11,26 @@ from engines.form.fields.base import KEY_PATTERN
 FORMAT = "nocode.app/v1"
 
 # Sections whose engine has not landed yet: accepted only when empty, so nothing is dropped silently.
+# What each not-yet-supported part arrives with, in Chinese and English.
+ARRIVES_WITH = {
+    "flow": ("流程引擎", "the flow engine"),
+    "rules": ("规则引擎", "the rules engine"),
+    "report": ("报表引擎", "the report engine"),
+    "views": ("运行时视图", "the runtime views"),
+    "print": ("打印模板", "print templates"),
+    "roles": ("角色与权限", "roles and permissions"),
+    "expr": ("表达式引擎", "the expression engine"),
+}
+# Sections whose engine has not landed yet: accepted only when empty, so nothing is dropped silently.
 PENDING_SECTIONS = {
-    "flows": "the flow engine",
-    "rules": "the rules engine",
-    "decision_tables": "the rules engine",
-    "reports": "the report engine",
-    "dashboards": "the report engine",
-    "views": "the runtime views",
-    "print_templates": "print templates",
-    "roles": "roles and permissions",
+    "flows": "flow",
+    "rules": "rules",
+    "decision_tables": "rules",
+    "reports": "report",
+    "dashboards": "report",
+    "views": "views",
+    "print_templates": "print",
+    "roles": "roles",
 }
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from builder.model import FORMAT, PENDING_SECTIONS, AppDef
+from builder.model import ARRIVES_WITH, FORMAT, PENDING_SECTIONS, AppDef
 from engines.form.fields import FIELD_MODELS, FIELD_TYPES
 from engines.form.fields.base import SYSTEM_FIELDS, Context, FieldError
 from engines.form.record import coerce_value
@@ -40,8 +40,13 @@ def _sort_key(path: str):
 
 
 def _pending_sections(doc: dict) -> list[Problem]:
-    return [Problem(pointer(section), "not_supported_yet", {"section": section, "why": f"it arrives with {what}"})
-            for section, what in PENDING_SECTIONS.items() if doc.get(section)]
+    return [pending(pointer(section), section, engine) for section, engine in PENDING_SECTIONS.items()
+            if doc.get(section)]
+
+
+def pending(path: str, section: str, engine: str) -> Problem:
+    zh, en = ARRIVES_WITH[engine]
+    return Problem(path, "not_supported_yet", {"section": section, "engine": en, "engine_zh": zh})
 
 
 def _from_pydantic(err: dict) -> Problem:
@@ -54,6 +59,8 @@ def _from_pydantic(err: dict) -> Problem:
         return Problem(pointer(*loc), "unknown_key", {"key": loc[-1] if loc else ""})
     if kind == "missing":
         return Problem(pointer(*loc), "required")
+    if kind == "union_tag_invalid" and err["ctx"].get("tag") == "subtable":
+        return Problem(pointer(*loc, "type"), "nested_subtable")
     if kind == "union_tag_invalid":
         return Problem(pointer(*loc, "type"), "unknown_field_type",
                        {"value": err["ctx"].get("tag"), "known": ", ".join(FIELD_TYPES.keys())})
@@ -64,7 +71,7 @@ def _from_pydantic(err: dict) -> Problem:
     if kind == "string_pattern_mismatch" and loc and loc[-1] in ("key", "target", "title_field", "form", "dashboard"):
         return Problem(pointer(*loc), "bad_key")
     if kind == "too_long" and loc and loc[-1] in PENDING_SECTIONS:
-        return Problem(pointer(*loc), "not_supported_yet", {"section": loc[-1], "why": PENDING_SECTIONS[loc[-1]]})
+        return pending(pointer(*loc), loc[-1], PENDING_SECTIONS[loc[-1]])
     return Problem(pointer(*loc), "schema", {"message": err["msg"]})
 
 
@@ -89,19 +96,17 @@ def _cross_references(doc: dict) -> list[Problem]:
     for i, form in _dicts(doc.get("forms")):
         problems += _form_problems(form, f"/forms/{i}", form_keys)
         if form.get("linkage"):
-            problems.append(Problem(f"/forms/{i}/linkage", "not_supported_yet",
-                                    {"section": "linkage", "why": "it arrives with the expression engine"}))
+            problems.append(pending(f"/forms/{i}/linkage", "linkage", "expr"))
     for path, menu in _menu_items(doc.get("menus"), "/menus"):
         if isinstance(menu.get("form"), str) and menu["form"] not in form_keys:
-            problems.append(Problem(path + "/form", "unknown_target", {"target": menu["form"]}))
+            problems.append(Problem(path + "/form", "unknown_form", {"key": menu["form"]}))
         if menu.get("dashboard"):
-            problems.append(Problem(path + "/dashboard", "not_supported_yet",
-                                    {"section": "dashboards", "why": "it arrives with the report engine"}))
+            problems.append(pending(path + "/dashboard", "dashboards", "report"))
     data = doc.get("data")
     if isinstance(data, dict):
         for form_key in data:
             if form_key not in form_keys:
-                problems.append(Problem(pointer("data", form_key), "unknown_target", {"target": form_key}))
+                problems.append(Problem(pointer("data", form_key), "unknown_form", {"key": form_key}))
     return problems
 
 
@@ -157,7 +162,7 @@ def _field_list_problems(fields: Any, path: str, form_keys: dict[str, str]) -> l
 
 def _default_problems(field, path: str) -> list[Problem]:
     if isinstance(field.default, dict) and "expr" in field.default:
-        return [Problem(path, "not_supported_yet", {"section": "default.expr", "why": "it arrives with the expression engine"})]
+        return [pending(path, "default.expr", "expr")]
     try:
         coerce_value(field, field.default, Context())
     except FieldError as e:

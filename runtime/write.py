@@ -64,8 +64,21 @@ class RecordWriter:
             return [(await self.conn.execute(insert(table).values(rows[0]).returning(table.c.id))).scalar_one()]
         keys = set().union(*rows)
         rows = [{k: row.get(k) for k in keys} for row in rows]
+        if self.conn.dialect.name == "sqlite":
+            return await self._insert_sqlite(table, rows)
         result = await self.conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         return list(result.scalars())
+
+    async def _insert_sqlite(self, table, rows: list[dict]) -> list[int]:
+        """SQLite cannot order a multi-row RETURNING, so SQLAlchemy would send one INSERT per row. One
+        executemany instead: the transaction holds the write lock (BEGIN IMMEDIATE), so nobody else inserts
+        meanwhile and the new rows take the ids after the largest, in order. They are read back, not assumed."""
+        before = (await self.conn.execute(select(func.max(table.c.id)))).scalar() or 0
+        await self.conn.execute(insert(table), rows)
+        ids = list((await self.conn.execute(select(table.c.id).where(table.c.id > before).order_by(table.c.id))).scalars())
+        if len(ids) != len(rows):
+            raise RuntimeError(f"{table.name}: {len(rows)} rows inserted but {len(ids)} new ids found")
+        return ids
 
     def _columns(self, form: FormStore, values: dict) -> dict:
         return {store.column.name: values[key] for key, store in form.fields.items()

@@ -42,7 +42,7 @@ def check_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool = F
     for key in data:
         if key not in by_key and key not in SYSTEM_FIELDS:
             problems.append(Problem(pointer(key), "unknown_field", {"form": form, "key": key}))
-    if "owner" in data and data["owner"] is not None:
+    if "owner" in data and not is_empty(data["owner"]):
         try:
             clean["owner"] = field_type("relation").coerce(_ONE, data["owner"], ctx)
         except FieldError as e:
@@ -67,9 +67,15 @@ def check_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool = F
         except ProblemsError as e:
             problems.extend(p.under(pointer(f.key)) for p in e.problems)
             continue
-        if stored is None and f.required:
-            problems.append(Problem(pointer(f.key), "required"))
-        elif f.key in data or stored is not None:
+        if stored is None:
+            try:
+                if f.required:
+                    raise FieldError("required")
+                ftype.check_empty(f)
+            except FieldError as e:
+                problems.append(Problem(pointer(f.key), e.code, e.params))
+                continue
+        if f.key in data or stored is not None:
             clean[f.key] = stored
     return clean, problems
 

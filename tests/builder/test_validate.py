@@ -125,11 +125,11 @@ CASES = {
     # keys
     "bad app key": (_set("key", "My App"), [("/key", "bad_key")]),
     # …and everything that pointed at the form now points nowhere
-    "bad form key": (_set("forms/0/key", "Customer"), [("/data/customer", "unknown_target"),
+    "bad form key": (_set("forms/0/key", "Customer"), [("/data/customer", "unknown_form"),
                                                        ("/forms/0/fields/10/target", "unknown_target"),
                                                        ("/forms/0/key", "bad_key"),
                                                        ("/forms/1/fields/1/target", "unknown_target"),
-                                                       ("/menus/0/form", "unknown_target")]),
+                                                       ("/menus/0/form", "unknown_form")]),
     "bad field key": (_set("forms/0/fields/3/key", "1site"), [("/forms/0/fields/3/key", "bad_key")]),
     "field key too long": (_set("forms/0/fields/3/key", "s" * 41), [("/forms/0/fields/3/key", "bad_key")]),
     "bad relation target": (_set("forms/0/fields/10/target", "Cust omer"), [("/forms/0/fields/10/target", "bad_key"),
@@ -148,7 +148,7 @@ CASES = {
     "missing field type": (_set("forms/0/fields/3", {"key": "site"}), [("/forms/0/fields/3/type", "required")]),
     "nested sub-table": (_set("forms/1/fields/2/fields/0", {"key": "inner", "type": "subtable",
                                                            "fields": [{"key": "x", "type": "text"}]}),
-                         [("/forms/1/fields/2/fields/0/type", "unknown_field_type")]),
+                         [("/forms/1/fields/2/fields/0/type", "nested_subtable")]),
     # cross-references
     "relation target missing": (_set("forms/1/fields/1/target", "client"), [("/forms/1/fields/1/target", "unknown_target")]),
     "relation in a sub-table checked too": (_set("forms/1/fields/2/fields/0", {"key": "p", "type": "relation", "target": "product"}),
@@ -161,10 +161,10 @@ CASES = {
     "title_field may be a serial number": (_set("forms/1/title_field", "no"), []),
     "title_field bad key": (_set("forms/0/title_field", "Name"), [("/forms/0/title_field", "bad_key"),
                                                                   ("/forms/0/title_field", "unknown_title_field")]),
-    "menu to unknown form": (_set("menus/0/form", "ghost"), [("/menus/0/form", "unknown_target")]),
-    "nested menu to unknown form": (_set("menus/1/children/0/form", "ghost"), [("/menus/1/children/0/form", "unknown_target")]),
+    "menu to unknown form": (_set("menus/0/form", "ghost"), [("/menus/0/form", "unknown_form")]),
+    "nested menu to unknown form": (_set("menus/1/children/0/form", "ghost"), [("/menus/1/children/0/form", "unknown_form")]),
     "menu to a dashboard": (_set("menus/0", {"label": "看板", "dashboard": "main"}), [("/menus/0/dashboard", "not_supported_yet")]),
-    "data for unknown form": (_set("data/ghost", []), [("/data/ghost", "unknown_target")]),
+    "data for unknown form": (_set("data/ghost", []), [("/data/ghost", "unknown_form")]),
     "data that is not a list of records": (_set("data/order", {"a": 1}), [("/data/order", "schema")]),
     # sections and features that have no engine yet
     "linkage": (_set("forms/0/linkage", [{"when": "vip = TRUE", "show": ["note"]}]), [("/forms/0/linkage", "not_supported_yet")]),
@@ -248,7 +248,7 @@ def test_every_problem_at_once_in_document_order():
     doc["data"]["ghost"] = []
     assert problems(doc) == [
         ("/colour", "unknown_key"),
-        ("/data/ghost", "unknown_target"),
+        ("/data/ghost", "unknown_form"),
         ("/flows", "not_supported_yet"),
         ("/forms/0/extra", "unknown_key"),
         ("/forms/0/fields/0/colour", "unknown_key"),
@@ -262,7 +262,7 @@ def test_every_problem_at_once_in_document_order():
         ("/forms/1/fields/1/target", "unknown_target"),
         ("/forms/1/fields/2/fields/2/key", "duplicate_key"),
         ("/forms/2/key", "duplicate_key"),
-        ("/menus/1/children/0/form", "unknown_target"),
+        ("/menus/1/children/0/form", "unknown_form"),
     ]
 
 
@@ -300,7 +300,7 @@ MESSAGES = {
     "format": (_set("format", "v2"), "/format", "format must be 'nocode.app/v1'", "format 必须是 nocode.app/v1"),
     "linkage": (_set("forms/0/linkage", [{}]), "/forms/0/linkage",
                 "'linkage' is not supported yet: it arrives with the expression engine",
-                "「linkage」暂不支持：it arrives with the expression engine"),
+                "「linkage」暂不支持，将随表达式引擎提供"),
 }
 
 

@@ -72,6 +72,9 @@ class FieldType:
         """A non-empty input value → the stored value, or FieldError."""
         raise NotImplementedError  # every registered type overrides it
 
+    def check_empty(self, f: Any) -> None:
+        """An empty value may still break a limit of the definition (at least N rows): raise FieldError."""
+
     def dump(self, f: Any, stored: Any, ctx: Context) -> Any:
         """Stored value → JSON value for the API."""
         return stored

@@ -90,6 +90,10 @@ class MultiSelect(FieldType):
             raise FieldError("too_many_items", limit=f.max_items)
         return chosen or None
 
+    def check_empty(self, f):
+        if f.min_items:
+            raise FieldError("too_few_items", limit=f.min_items)
+
     def check_def(self, f):
         return check_options(f)
 

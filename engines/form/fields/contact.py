@@ -8,7 +8,7 @@ from engines.form.fields.base import FieldBase, FieldError, FieldType
 from engines.form.fields.text import as_text
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+_LANDLINE = re.compile(r"^(0\d{2,3})-?(\d{7,8})(?:-(\d{1,6}))?$")
 _INTERNATIONAL = re.compile(r"^\+\d{7,15}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
@@ -32,8 +32,10 @@ class Phone(FieldType):
             compact = compact[4:]
         if _MOBILE.match(compact.replace("-", "")):
             return compact.replace("-", "")
-        if _LANDLINE.match(compact):
-            return compact
+        landline = _LANDLINE.match(compact)
+        if landline:  # one stored form, so unique checks see repeats: 01012345678 or 01012345678-123
+            area, number, extension = landline.groups()
+            return area + number + (f"-{extension}" if extension else "")
         if _INTERNATIONAL.match(compact.replace("-", "")):  # one stored form, so unique checks see repeats
             return compact.replace("-", "")
         raise FieldError("bad_phone", value=raw)

@@ -7,6 +7,8 @@ from datetime import date, datetime, timezone
 from engines.form.fields.base import FieldBase, FieldError, FieldType
 
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+# Spreadsheet spellings: 2024/1/2 10:00, 2024年1月2日 10:00:05
+_LOOSE_DATETIME = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
 class DateDef(FieldBase):
@@ -30,6 +32,16 @@ def parse_date(value) -> date:
         return date(*(int(part) for part in match.groups()))
     except ValueError:
         raise FieldError("not_date", value=value) from None
+
+
+def _loose_datetime(text: str, original) -> datetime:
+    match = _LOOSE_DATETIME.match(text)
+    if not match:
+        raise FieldError("not_datetime", value=original)
+    try:
+        return datetime(*(int(part or 0) for part in match.groups()))
+    except ValueError:
+        raise FieldError("not_datetime", value=original) from None
 
 
 class Date(FieldType):
@@ -68,7 +80,7 @@ class DateTime(FieldType):
             try:
                 moment = datetime.fromisoformat(text)
             except ValueError:
-                raise FieldError("not_datetime", value=value) from None
+                moment = _loose_datetime(value.strip(), value)
         else:
             raise FieldError("not_datetime", value=value)
         if moment.tzinfo is None:  # a wall-clock time is read in the deployment's zone

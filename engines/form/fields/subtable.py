@@ -32,3 +32,7 @@ class Subtable(FieldType):
         if f.min_rows is not None and len(value) < f.min_rows:
             raise FieldError("too_few_items", limit=f.min_rows)
         return validate_rows(f, value, ctx) or None
+
+    def check_empty(self, f):
+        if f.min_rows:
+            raise FieldError("too_few_items", limit=f.min_rows)

@@ -131,7 +131,7 @@ def test_system_fields_echoed_back_are_ignored(system):
     assert validate({system: "anything", "note": "hi"}, partial=True) == {"note": "hi"}
 
 
-@pytest.mark.parametrize("owner, expected", [(7, 7), ("7", 7), ({"id": 7, "title": "Ann"}, 7), (None, None)])
+@pytest.mark.parametrize("owner, expected", [(7, 7), ("7", 7), ({"id": 7, "title": "Ann"}, 7), (None, None), ("", None)])
 def test_owner_passes_through_as_an_int(owner, expected):
     clean = validate({"owner": owner}, partial=True)
     assert clean.get("owner") == expected
@@ -191,3 +191,19 @@ def test_check_record_returns_the_valid_part_beside_the_problems():
     assert [(p.path, p.code) for p in problems] == [("/bogus", "unknown_field"), ("/status", "not_option")]
     assert check_record(ORDER.fields, "x", SHANGHAI) == ({}, [Problem("", "not_object")])
     assert check_record(ORDER.fields, {"note": "ok"}, SHANGHAI, partial=True) == ({"note": "ok"}, [])
+
+
+MINIMUMS = FormDef.model_validate({"key": "order", "name": "订单", "fields": [
+    {"key": "lines", "type": "subtable", "min_rows": 1, "fields": [{"key": "qty", "type": "number"}]},
+    {"key": "channels", "type": "multi_select", "options": ["社群", "直播"], "min_items": 1}]})
+
+
+@pytest.mark.parametrize("data, partial", [({}, False), ({"lines": [], "channels": []}, False),
+                                           ({"lines": None, "channels": ""}, True)])
+def test_an_empty_value_still_breaks_a_minimum(data, partial):
+    _, problems = check_record(MINIMUMS.fields, data, SHANGHAI, partial=partial)
+    assert [(p.path, p.code) for p in problems] == [("/lines", "too_few_items"), ("/channels", "too_few_items")]
+
+
+def test_a_partial_update_without_the_field_leaves_minimums_alone():
+    assert check_record(MINIMUMS.fields, {}, SHANGHAI, partial=True) == ({}, [])

@@ -59,6 +59,8 @@ DATETIME_CASES = [
     ("2024-01-02 10:00", SHANGHAI, datetime(2024, 1, 2, 2, 0)),
     ("2024-01-02T10:00:00", SHANGHAI, datetime(2024, 1, 2, 2, 0)),
     ("2024/01/02 10:00", SHANGHAI, datetime(2024, 1, 2, 2, 0)),
+    ("2024/1/2 10:00", SHANGHAI, datetime(2024, 1, 2, 2, 0)),  # as spreadsheets write it
+    ("2024年1月2日 10:00:05", SHANGHAI, datetime(2024, 1, 2, 2, 0, 5)),
     (" 2024-01-02T10:00:30.250 ", SHANGHAI, datetime(2024, 1, 2, 2, 0, 30, 250_000)),
     ("2024-01-02", SHANGHAI, datetime(2024, 1, 1, 16, 0)),  # midnight in Shanghai
     ("2024-01-02T10:00:00Z", SHANGHAI, datetime(2024, 1, 2, 10, 0)),
