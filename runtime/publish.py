@@ -196,6 +196,8 @@ class Publisher:
             value = field_type(row.type).dump(old_def, value, self.ctx)
         if isinstance(value, list):
             return ", ".join(str(v) for v in value)
+        if isinstance(value, bool):  # read back by a checkbox, and plain to a person
+            return "是" if value else "否"
         return value
 
     def _convert_values(self, form_key, form_id, source_row, new_def, target_column: str | None):

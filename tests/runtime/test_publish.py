@@ -180,3 +180,39 @@ async def test_draft_is_validated_whole_and_kept_apart_from_the_published_app(ap
     other_key = {**good, "key": "other"}
     mismatch = await api.client.put("/api/apps/crm/draft", json=other_key)
     assert mismatch.status_code == 422 and mismatch.json()["error"]["details"][0]["path"] == "/key"
+
+
+async def test_every_field_type_survives_a_change_and_a_rollback(api):
+    from tests.runtime.apps import all_types_app
+    from tests.runtime.test_records_api import seed
+
+    c, p1, p2 = await seed(api)
+    order = (await api.client.post(records_url("order"), json={
+        "customer": c["id"], "gifts": [p1["id"]], "channels": ["社群", "直播"],
+        "lines": [{"product": p2["id"], "qty": 2, "price": 69}], "amount": 138, "discount": 12.5,
+        "weight": 2.25, "paid_on": "2026-11-20", "paid_at": "2026-11-20T10:15:00", "gift_wrap": True,
+        "remark": "备注", "tags": ["团购", "复购"]})).json()
+    doc = all_types_app()
+    fields = {f["key"]: f for f in doc["forms"][2]["fields"]}
+    fields["weight"] = {"key": "weight", "type": "text"}
+    fields["paid_on"] = {"key": "paid_on", "type": "text"}
+    fields["discount"] = {"key": "discount", "type": "number"}
+    fields["tags"] = {"key": "tags", "type": "long_text"}
+    fields["amount"] = {"key": "amount", "type": "text"}
+    fields["gift_wrap"] = {"key": "gift_wrap", "type": "text"}
+    del fields["remark"], fields["channels"]
+    fields["city"] = {"key": "city", "type": "text", "default": "上海"}
+    doc["forms"][2]["fields"] = list(fields.values())
+    assert (await api.client.put("/api/apps/shop/draft", json=doc)).status_code == 200
+    published = await api.client.post("/api/apps/shop/publish")
+    assert published.status_code == 200, published.text
+    changed = (await api.client.get(f"{records_url('order')}/{order['id']}")).json()
+    assert (changed["weight"], changed["paid_on"], changed["discount"], changed["tags"], changed["amount"],
+            changed["gift_wrap"], changed["city"]) == ("2.25", "2026-11-20", 12.5, "团购, 复购", "138", "是", None)
+    assert "remark" not in changed and "channels" not in changed
+    assert changed["lines"] == order["lines"] and changed["gifts"] == order["gifts"] and changed["no"] == order["no"]
+    rolled = await api.client.post("/api/apps/shop/rollback", json={"version": 1})
+    assert rolled.status_code == 200, rolled.text
+    back = (await api.client.get(f"{records_url('order')}/{order['id']}")).json()
+    assert {k: v for k, v in back.items() if k not in ("version", "updated_at")} == \
+        {k: v for k, v in order.items() if k not in ("version", "updated_at")}
