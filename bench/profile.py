@@ -154,7 +154,7 @@ async def phases(kind: str, count: int) -> None:
                 spent["build row dicts"] += step.wall
                 with Clock() as step:
                     ids = await writer._insert(form, rows)
-                spent["insert … RETURNING id (_insert)"] += step.wall
+                spent["insert (_insert)"] += step.wall
                 with Clock() as step:
                     for record_id, values in zip(ids, clean):
                         await writer._write_children(form, record_id, values, replace=False)

@@ -33,12 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await app.state.platform.engine.dispose()
 
-    app = FastAPI(title="nocode", version="0.1.0", openapi_url="/api/openapi.json", docs_url="/api/docs",
+    app = FastAPI(title="nocode", version="0.1.0", openapi_url="/api/openapi.json", docs_url=None,
                   redoc_url=None, lifespan=lifespan)
     app.state.platform = Platform(settings, create_engine(settings.database_url), SchemaCache())
     for router in (auth_router, builder_router, records_router):
         app.include_router(router)
     _add_error_handlers(app)
+    _serve_api_docs(app)
     _serve_frontend(app, settings.frontend_dir)
     return BodyLimit(app, settings.max_body_bytes)
 
@@ -93,6 +94,22 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def crash(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _reply(request, ApiError(500, "internal"))
+
+
+def _serve_api_docs(app: FastAPI) -> None:
+    """Interactive API docs from files shipped with the product: private deployments often have no internet."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/api/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="api-docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs():
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="nocode API",
+                                   swagger_js_url="/api/docs/assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/api/docs/assets/swagger-ui.css",
+                                   swagger_favicon_url="/api/docs/assets/favicon-32x32.png")
 
 
 def _serve_frontend(app: FastAPI, dist: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData,
@@ -104,6 +105,16 @@ class FormStore:
     table: Table
     fields: dict[str, FieldStore] = field(default_factory=dict)
     parent: "FormStore | None" = None
+
+    @cached_property
+    def columns(self) -> list[tuple[str, str]]:
+        """(field key, column name) of the fields stored in this table's own columns."""
+        return [(key, store.column.name) for key, store in self.fields.items() if store.column is not None]
+
+    @cached_property
+    def linked(self) -> list["FieldStore"]:
+        """Fields whose values live elsewhere or point elsewhere: relations, links and sub-tables."""
+        return [store for store in self.fields.values() if store.target is not None or store.child is not None]
 
     def title_column(self) -> Column | None:
         key = self.definition.title_key() if isinstance(self.definition, FormDef) else None

@@ -9,12 +9,16 @@ from engines.problems import Problem, ProblemsError, pointer
 
 
 def is_empty(value: Any) -> bool:
-    return value is None or value == [] or value == {} or (isinstance(value, str) and not value.strip())
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, (list, dict)) and not value
 
 
-def coerce_value(f, value: Any, ctx: Context) -> Any:
+def coerce_value(f, value: Any, ctx: Context, ftype=None) -> Any:
     """One field's value → stored value; raises FieldError or ProblemsError (sub-table rows)."""
-    return None if is_empty(value) else field_type(f.type).coerce(f, value, ctx)
+    return None if is_empty(value) else (ftype or field_type(f.type)).coerce(f, value, ctx)
 
 
 def validate_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool = False, form: str = "") -> dict:
@@ -60,7 +64,7 @@ def check_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool = F
         else:
             value = f.default
         try:
-            stored = coerce_value(f, value, ctx)
+            stored = coerce_value(f, value, ctx, ftype)
         except FieldError as e:
             problems.append(Problem(pointer(f.key), e.code, e.params))
             continue

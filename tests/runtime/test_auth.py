@@ -48,3 +48,13 @@ async def test_health_and_schema_are_public(api):
     assert schema.status_code == 200 and schema.json()["title"] == "nocode.app/v1"
     for url in ("/api/apps", "/api/field-types", "/api/apps/x/forms/y/records"):
         assert (await api.client.get(url)).status_code == 401, url
+
+
+async def test_api_docs_work_without_the_internet(api):
+    page = await api.client.get("/api/docs")
+    assert page.status_code == 200 and "/api/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    script = await api.client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and len(script.content) > 100_000
+    spec = (await api.client.get("/api/openapi.json")).json()
+    assert "/api/apps/{app}/forms/{form}/records" in spec["paths"]

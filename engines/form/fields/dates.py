@@ -25,6 +25,11 @@ def parse_date(value) -> date:
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     match = _DATE.match(value.strip()) if isinstance(value, str) else None
     if not match:
         raise FieldError("not_date", value=value)

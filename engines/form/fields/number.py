@@ -57,6 +57,12 @@ class Number(FieldType):
     widget = "number"
 
     def coerce(self, f, value, ctx):
+        if f.decimals is None and type(value) in (int, float):  # the common case, without Decimal's cost
+            if abs(value) >= 1e300 or not math.isfinite(value):
+                raise FieldError("not_number", value=value)
+            if (f.min is not None and value < f.min) or (f.max is not None and value > f.max):
+                check_range(f, Decimal(str(value)))
+            return float(value)
         number = parse_decimal(value)
         if f.decimals is not None:
             try:
