@@ -123,7 +123,8 @@ def markdown(runs: list[Run], info: dict[str, str], command: str, repeat: int, n
         "bodies are encoded before the clock starts.",
         "- **(b) records layer** — `RecordWriter(conn, schema, ctx, user_id).create_many(form, items)` per batch "
         "inside `engine.begin()`: validation and coercion by the form engine, the unique check against the "
-        "database, the insert with `RETURNING id`.",
+        "database, ids from the table's sequence (PostgreSQL) or read back under the write lock (SQLite), one "
+        "batched insert.",
         "- **limit** — the same rows, already coerced and converted to driver values before the clock starts, "
         "with one `executemany` of a plain `INSERT` per batch into the real table of a third import of the same "
         "app (identical column types and indexes, the unique index included). SQLite: `sqlite3` executemany "
