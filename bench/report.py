@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
-import sys
 from datetime import datetime, timezone
 from importlib import metadata
 

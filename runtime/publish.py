@@ -30,6 +30,12 @@ _CHUNK = 1000
 _MAX_ROWS_NAMED = 20
 
 
+def _column_view(form_id: int, field_id: int, storage: str):
+    """(table, column): just enough of a form's table to read or write one field's column."""
+    table = Table(table_name(form_id), MetaData(), Column("id", Integer), field_column(field_id, storage))
+    return table, table.c[f"c_{field_id}"]
+
+
 def _shape(f) -> tuple:
     """What a field's physical storage depends on; a change of shape needs a new column."""
     storage = field_type(f.type).storage_for(f)
@@ -166,8 +172,7 @@ class Publisher:
         want = bool(f.unique)
         if want == row.is_unique or not row.storage:
             return
-        table = Table(table_name(form_id), MetaData(), Column("id", Integer), field_column(row.id, row.storage))
-        column = table.c[f"c_{row.id}"]
+        table, column = _column_view(form_id, row.id, row.storage)
         name = unique_index_name(form_id, row.id)
         if want:
             dupes = select(column).where(column.is_not(None)).group_by(column).having(func.count() > 1).limit(5)
@@ -200,16 +205,12 @@ class Publisher:
             return "是" if value else "否"
         return value
 
-    def _convert_values(self, form_key, form_id, source_row, new_def, target_column: str | None):
-        """Coerce every stored value with the new definition; write them to target_column."""
-        source = Table(table_name(form_id), MetaData(), Column("id", Integer),
-                       field_column(source_row.id, source_row.storage))
-        src = source.c[f"c_{source_row.id}"]
+    def _convert_values(self, form_key, form_id, source_row, new_def, target_field_id: int | None):
+        """Coerce every stored value with the new definition; write them to the target field's column."""
+        source, src = _column_view(form_id, source_row.id, source_row.storage)
         target = None
-        if target_column:
-            storage = field_type(new_def.type).storage_for(new_def)
-            target = Table(table_name(form_id), MetaData(), Column("id", Integer),
-                           Column(target_column, field_column(0, storage).type))
+        if target_field_id:
+            target, target_column = _column_view(form_id, target_field_id, field_type(new_def.type).storage_for(new_def))
         old_def = self._old_def(form_id, source_row)
         failed: list[int] = []
         last_id = 0
@@ -229,7 +230,7 @@ class Publisher:
                 updates.append({"rid": record_id, "v": converted})
             if target is not None and updates and not failed:
                 self.conn.execute(update(target).where(target.c.id == bindparam("rid"))
-                                  .values({target_column: bindparam("v")}), updates)
+                                  .values({target_column.name: bindparam("v")}), updates)
         if failed:
             rows = ", ".join(map(str, failed[:_MAX_ROWS_NAMED])) + (" …" if len(failed) > _MAX_ROWS_NAMED else "")
             self.problems.append(Problem(self._path(form_key, new_def.key) + "/type", "cannot_convert",
@@ -238,7 +239,7 @@ class Publisher:
     def _convert_in_place(self, form_key, form_id, row, f) -> None:
         """Same storage, another type (text → phone): check and normalise every value."""
         if row.storage:
-            self._convert_values(form_key, form_id, row, f, f"c_{row.id}")
+            self._convert_values(form_key, form_id, row, f, row.id)
         self.conn.execute(update(app_fields).where(app_fields.c.id == row.id).values(type=f.type))
 
     def _convert_column(self, form_key, form_id, old_row, new_row, f) -> None:
@@ -248,7 +249,7 @@ class Publisher:
             if old_row.type == "relation" or f.type == "relation":
                 self._require_empty(form_key, form_id, old_row, f)
             else:
-                self._convert_values(form_key, form_id, old_row, f, f"c_{new_row.id}")
+                self._convert_values(form_key, form_id, old_row, f, new_row.id)
         elif old_kind == "column" and new_kind == "link" and old_row.type == "relation":
             self._require_same_target_then_link(form_key, form_id, old_row, new_row, f)
         else:
@@ -256,8 +257,7 @@ class Publisher:
                                          {"key": f.key, "old": old_row.type, "new": f.type}))
 
     def _require_empty(self, form_key, form_id, old_row, f) -> None:
-        table = Table(table_name(form_id), MetaData(), Column("id", Integer), field_column(old_row.id, old_row.storage))
-        col = table.c[f"c_{old_row.id}"]
+        table, col = _column_view(form_id, old_row.id, old_row.storage)
         ids = [i for (i,) in self.conn.execute(select(table.c.id).where(col.is_not(None)).order_by(table.c.id)
                                                .limit(_MAX_ROWS_NAMED))]
         if ids:
@@ -269,8 +269,7 @@ class Publisher:
         if old_row.target_form_id != new_row.target_form_id:
             self._require_empty(form_key, form_id, old_row, f)
             return
-        source = Table(table_name(form_id), MetaData(), Column("id", Integer), field_column(old_row.id, "integer"))
-        col = source.c[f"c_{old_row.id}"]
+        source, col = _column_view(form_id, old_row.id, "integer")
         link = Table(link_name(new_row.id), MetaData(), Column("source_id", Integer), Column("target_id", Integer),
                      Column("position", Integer))
         self.conn.execute(insert(link).from_select(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engines.form.fields.base import Context, FieldError
 from engines.form.record import coerce_value
-from engines.problems import Problem, ProblemsError
+from engines.problems import Problem
 from runtime.errors import ApiError, not_found
 from runtime.tables import AppSchema, FieldStore, FormStore
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.browser import browser_page, chromium_browser  # noqa: F401  (fixtures for every browser test)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

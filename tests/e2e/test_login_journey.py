@@ -13,7 +13,6 @@ import urllib.request
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import browser_page, chromium_browser  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
