@@ -13,10 +13,12 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from engines.expr import ExprError
 from engines.form.fields.base import Context, FieldError
 from engines.form.record import coerce_value
 from engines.problems import Problem
 from runtime.errors import ApiError, not_found
+from runtime.expressions import SchemaTables, compiled, eval_context
 from runtime.tables import AppSchema, FieldStore, FormStore
 
 SEARCHABLE = {"text", "long_text", "phone", "email", "url", "select", "autonumber"}
@@ -36,17 +38,23 @@ def iso(moment: datetime | None, ctx: Context) -> str | None:
 
 
 class RecordReader:
-    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context):
-        self.conn, self.schema, self.ctx = conn, schema, ctx
+    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None = None):
+        self.conn, self.schema, self.ctx, self.user_id = conn, schema, ctx, user_id
 
     async def list(self, form_key: str, *, equals: dict[str, str] | None = None, sort: str | None = None,
-                   q: str | None = None, page: int = 1, page_size: int = 50) -> dict:
+                   q: str | None = None, page: int = 1, page_size: int = 50, filter: str | None = None) -> dict:
         form = form_store(self.schema, form_key)
         table = form.table
         conditions, problems = self._equals(form, equals or {})
         order, sort_problems = self._order(form, sort)
-        if problems or sort_problems:
-            raise ApiError(400, "bad_query", problems + sort_problems)
+        problems += sort_problems
+        if filter is not None and filter.strip():
+            try:
+                conditions.append(self.where(form_key, filter))
+            except ExprError as e:
+                problems.append(e.problem("/query/filter"))
+        if problems:
+            raise ApiError(400, "bad_query", problems)
         conditions += self._search(form, q)
         where = and_(*conditions) if conditions else None
         query: Select = select(table)
@@ -64,6 +72,12 @@ class RecordReader:
         if row is None:
             raise not_found(f"record {record_id}")
         return (await self.shape(form, [row]))[0]
+
+    def where(self, form_key: str, text: str):
+        """A filter expression as a WHERE clause over the form's table (raises ExprError)."""
+        expression = compiled(self.schema, form_key, text, expect="bool")
+        return expression.sql(SchemaTables(self.schema), eval_context(self.ctx.tz, self.user_id),
+                              self.conn.dialect.name, form_key)
 
     # ---- query parts -------------------------------------------------------------------------------------------
     def _equals(self, form: FormStore, equals: dict[str, str]) -> tuple[list, list[Problem]]:

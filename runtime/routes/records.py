@@ -7,7 +7,6 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from engines.problems import Problem, ProblemsError
 from runtime.deps import CurrentUser, PlatformDep
-from runtime.errors import ApiError
 from runtime.records import RecordReader
 from runtime.write import RecordWriter
 
@@ -19,14 +18,12 @@ _LIST_PARAMS = {"filter", "sort", "page", "page_size", "q"}
 async def list_records(app: str, form: str, request: Request, platform: PlatformDep, user: CurrentUser,
                        sort: str | None = None, q: str | None = Query(None, max_length=200),
                        page: int = Query(1, ge=1, le=1_000_000), page_size: int = Query(50, ge=1, le=500),
-                       filter: str | None = None) -> dict:
-    if filter:
-        raise ApiError(400, "filter_not_supported_yet")
+                       filter: str | None = Query(None, max_length=4000)) -> dict:
     equals = {k: v for k, v in request.query_params.items() if k not in _LIST_PARAMS}
     async with platform.engine.connect() as conn:
         schema = await platform.schemas.get(conn, app)
-        return await RecordReader(conn, schema, platform.ctx).list(
-            form, equals=equals, sort=sort, q=q, page=page, page_size=page_size)
+        return await RecordReader(conn, schema, platform.ctx, user.id).list(
+            form, equals=equals, sort=sort, q=q, page=page, page_size=page_size, filter=filter)
 
 
 @router.post("", status_code=201)

@@ -63,6 +63,7 @@ class FieldType:
     widget: ClassVar[str]
     unique_ok: ClassVar[bool] = True
     is_generated: ClassVar[bool] = False  # set by the system, never by a client
+    expr_kind: ClassVar[str] = "text"  # the value's type in expressions (engines.expr.types)
 
     def storage_for(self, f: Any) -> str | None:
         """The column kind for this definition (a many-relation has none)."""

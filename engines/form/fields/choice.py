@@ -76,6 +76,7 @@ class Select(FieldType):
 
 
 class MultiSelect(FieldType):
+    expr_kind = "list"
     key = "multi_select"
     storage = "json"
     props = MultiSelectDef
@@ -107,6 +108,7 @@ class CheckboxDef(FieldBase):
 
 
 class Checkbox(FieldType):
+    expr_kind = "bool"
     key = "checkbox"
     storage = "boolean"
     props = CheckboxDef

@@ -50,6 +50,7 @@ def _loose_datetime(text: str, original) -> datetime:
 
 
 class Date(FieldType):
+    expr_kind = "date"
     key = "date"
     storage = "date"
     props = DateDef
@@ -70,6 +71,7 @@ class Date(FieldType):
 
 
 class DateTime(FieldType):
+    expr_kind = "datetime"
     key = "datetime"
     storage = "datetime"
     props = DateTimeDef

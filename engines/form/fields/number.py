@@ -51,6 +51,7 @@ def plain(number):
 
 
 class Number(FieldType):
+    expr_kind = "number"
     key = "number"
     storage = "float"
     props = NumberDef
@@ -80,6 +81,7 @@ class Number(FieldType):
 
 
 class Money(FieldType):
+    expr_kind = "number"
     key = "money"
     storage = "decimal"
     props = MoneyDef

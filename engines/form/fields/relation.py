@@ -24,6 +24,7 @@ def record_id(value) -> int:
 
 
 class Relation(FieldType):
+    expr_kind = "ref"
     key = "relation"
     storage = "integer"
     props = RelationDef

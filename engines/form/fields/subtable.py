@@ -16,6 +16,7 @@ class SubtableDef(FieldBase):
 
 
 class Subtable(FieldType):
+    expr_kind = "rows"
     key = "subtable"
     storage = None
     props = SubtableDef

@@ -13,6 +13,7 @@ class TagsDef(FieldBase):
 
 
 class Tags(FieldType):
+    expr_kind = "list"
     key = "tags"
     storage = "json"
     props = TagsDef

@@ -1,0 +1,205 @@
+"""Back end (a): a checked expression → a tree of Python closures, built once and called per record.
+
+A record is a mapping of field key → value as stored (numbers as float or Decimal, dates as date,
+date-times as naive UTC). A relation is the linked record's id, or the linked record itself (a mapping
+with "id") when the expression reads through it; a sub-table is a list of row mappings; a many-relation
+a list of ids or records.
+
+Empty values (None): arithmetic with an empty value is empty; comparisons are never empty — `=` and
+`!=` treat two empties as equal, and <, <=, >, >= with an empty side are false; & treats empty as "".
+"""
+from __future__ import annotations
+
+import operator
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Callable
+
+from engines.expr.ast import Binary, Call, In, Literal, Name, Node, Unary
+from engines.expr.functions.base import EvalContext
+
+PyFn = Callable[[Any, EvalContext], Any]
+_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def number(value):
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def ref_id(value):
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def text_of(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (datetime, date)):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return str(value)
+
+
+def equal(a, b) -> bool:
+    a, b = number(ref_id(a)), number(ref_id(b))
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, list) or isinstance(b, list):
+        return list(a or []) == list(b or [])
+    return a == b
+
+
+class PythonCompiler:
+    def __init__(self):
+        self.row_source: str | None = None  # inside an aggregate: the collection whose rows we are on
+
+    def compile(self, node: Node) -> PyFn:
+        return getattr(self, "_" + type(node).__name__.lower())(node)
+
+    def _literal(self, node: Literal) -> PyFn:
+        value = node.value
+        return lambda env, ctx: value
+
+    def _name(self, node: Name) -> PyFn:
+        steps = node.steps
+        if node.type.is_rows and self.row_source == node.type.source:
+            # inside an aggregate: read from the current row; the collection step is where rows begin
+            first = next(i for i, s in enumerate(steps) if s.kind in ("subtable", "many"))
+            read = _reader(steps[first + 1:], row=True)
+        else:
+            read = _reader(steps, row=False)
+        if (node.type.item or node.type).kind == "bool":  # an unticked checkbox is false, never empty
+            return lambda env, ctx: bool(read(env, ctx))
+        return read
+
+    def _unary(self, node: Unary) -> PyFn:
+        operand = self.compile(node.operand)
+        if node.op == "NOT":
+            return lambda env, ctx: not operand(env, ctx)
+
+        def negate(env, ctx):
+            value = number(operand(env, ctx))
+            return None if value is None else -value
+        return negate
+
+    def _binary(self, node: Binary) -> PyFn:
+        left, right = self.compile(node.left), self.compile(node.right)
+        op = node.op
+        if op == "AND":
+            return lambda env, ctx: bool(left(env, ctx)) and bool(right(env, ctx))
+        if op == "OR":
+            return lambda env, ctx: bool(left(env, ctx)) or bool(right(env, ctx))
+        if op == "=":
+            return lambda env, ctx: equal(left(env, ctx), right(env, ctx))
+        if op == "!=":
+            return lambda env, ctx: not equal(left(env, ctx), right(env, ctx))
+        if op in _ORDER:
+            compare = _ORDER[op]
+
+            def ordered(env, ctx):
+                a, b = number(ref_id(left(env, ctx))), number(ref_id(right(env, ctx)))
+                if a is None or b is None:
+                    return False
+                return compare(a, b)
+            return ordered
+        if op == "&":
+            return lambda env, ctx: text_of(left(env, ctx)) + text_of(right(env, ctx))
+        kinds = (node.left.type.item or node.left.type).kind, (node.right.type.item or node.right.type).kind
+        return _arithmetic(op, kinds, left, right)
+
+    def _in(self, node: In) -> PyFn:
+        subject = self.compile(node.subject)
+        options = [self.compile(o) for o in node.options]
+        negated = node.negated
+
+        def contains(env, ctx):
+            value = subject(env, ctx)
+            found = value is not None and any(equal(value, option(env, ctx)) for option in options)
+            return found != negated if value is not None else negated
+        return contains
+
+    def _call(self, node: Call) -> PyFn:
+        function = node.function
+        if not function.aggregate:
+            return function.compile_python(node, [self.compile(arg) for arg in node.args])
+        arg = node.args[0]
+        source = arg.type.source
+        outer, self.row_source = self.row_source, source
+        try:
+            per_row = self.compile(arg)
+        finally:
+            self.row_source = outer
+        collection = _collection(arg, source)
+        bare = isinstance(arg, Name) and arg.path == tuple(source.split("."))
+
+        def aggregate(env, ctx):
+            items = collection(env, ctx) or []
+            values = [1 if bare else number(per_row(item, ctx)) for item in items]
+            return function.reduce(values)
+        return aggregate
+
+
+def _collection(node: Node, source: str) -> PyFn:
+    """The list of rows (or linked records) an aggregate runs over."""
+    names = [n for n in _names(node) if n.type.is_rows and n.type.source == source]
+    steps = names[0].steps
+    upto = next(i for i, s in enumerate(steps) if s.kind in ("subtable", "many"))
+    reach = _reader(steps[: upto + 1], row=False)
+    return lambda env, ctx: [item if isinstance(item, dict) else {"id": item} for item in (reach(env, ctx) or [])]
+
+
+def _names(node: Node):
+    from engines.expr.ast import walk
+
+    return [n for n in walk(node) if isinstance(n, Name)]
+
+
+def _reader(steps, row: bool) -> PyFn:
+    """Follow field keys from the record (or the current row) through linked records."""
+    keys = [s.field for s in steps]
+    last = steps[-1].kind if steps else "value"
+
+    def read(env, ctx):
+        value = env
+        for i, key in enumerate(keys):
+            if value is None:
+                return None
+            if not isinstance(value, dict):
+                value = None if i else value  # a bare id where a record was needed: nothing to read
+                if value is None:
+                    return None
+            value = value.get(key)
+        if last == "relation":
+            return ref_id(value)
+        return number(value)
+    if not keys:  # COUNT(lines): each row counts
+        return lambda env, ctx: env
+    return read
+
+
+def _arithmetic(op: str, kinds: tuple[str, str], left: PyFn, right: PyFn) -> PyFn:
+    lk, rk = kinds
+
+    def run(env, ctx):
+        a, b = number(left(env, ctx)), number(right(env, ctx))
+        if a is None or b is None:
+            return None
+        if lk in ("date", "datetime"):
+            if rk in ("date", "datetime"):
+                delta = a - b
+                return delta.total_seconds() / 86400 if lk == "datetime" else float(delta.days)
+            return a + timedelta(days=b) if op == "+" else a - timedelta(days=b)
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        return None if b == 0 else a / b
+    return run
+
+
+def compile_python(node: Node) -> PyFn:
+    return PythonCompiler().compile(node)

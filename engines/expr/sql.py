@@ -1,0 +1,250 @@
+"""Back end (b): a checked expression → a SQLAlchemy expression over the form's table, for SQLite and PostgreSQL.
+
+Links are followed with correlated scalar subqueries (one row each, by primary key); sub-table and
+many-relation aggregates are scalar subqueries over the child rows. Empty values follow the rules of
+engines.expr.python, so both back ends give the same answer; the property tests hold them to it.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from sqlalchemy import (Boolean, Date, DateTime, Float, Integer, String, Text, and_, case, cast, false, func,
+                        literal, not_, null, or_, select, type_coerce)
+from sqlalchemy.sql.elements import ColumnElement
+
+from engines.expr.ast import Binary, Call, In, Literal, Name, Node, Unary
+from engines.expr.functions.base import EvalContext
+from engines.expr.types import T
+
+_SQL_TYPES = {"number": Float, "text": Text, "bool": Boolean, "date": Date, "datetime": DateTime, "ref": Integer}
+
+
+class Tables(Protocol):
+    """Where forms live, as the runtime built them."""
+
+    def table(self, form: str) -> Any: ...  # the Table of a form ("order") or sub-table ("order.lines")
+
+    def column_name(self, form: str, field: str) -> str: ...
+
+    def link(self, form: str, field: str) -> Any: ...  # link table (source_id, target_id) of a many-relation
+
+
+class SqlCompiler:
+    def __init__(self, tables: Tables, form: str, ctx: EvalContext, dialect: str, base=None):
+        self.tables, self.form, self.ctx, self.dialect = tables, form, ctx, dialect
+        self.base = base if base is not None else tables.table(form)
+        self.rows: dict[str, Any] = {}  # inside an aggregate: collection → the row alias being aggregated
+        self._aliases = 0
+
+    # ---- helpers the functions use -----------------------------------------------------------------------------
+    @property
+    def sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def literal(self, value: Any, kind: str) -> ColumnElement:
+        if value is None:
+            return null()
+        return literal(value, _SQL_TYPES.get(kind, String)())
+
+    def now(self) -> ColumnElement:
+        return literal(self.ctx.now.astimezone(timezone.utc).replace(tzinfo=None), DateTime())
+
+    def today(self) -> ColumnElement:
+        return literal(self.ctx.now.astimezone(self.ctx.tz).date(), Date())
+
+    def as_float(self, column) -> ColumnElement:
+        return cast(column, Float)
+
+    def local(self, column) -> ColumnElement:
+        """A stored UTC date-time as wall-clock time in the deployment's zone."""
+        if self.sqlite:  # SQLite knows no zones: the zone's offset now (exact for zones without DST)
+            minutes = int(self.ctx.now.astimezone(self.ctx.tz).utcoffset().total_seconds() // 60)
+            return func.datetime(column, f"{minutes:+d} minutes")
+        return func.timezone(self.ctx.tz.key if hasattr(self.ctx.tz, "key") else "UTC", func.timezone("UTC", column))
+
+    def day_number(self, column, kind: str) -> ColumnElement:
+        """Days since an epoch as a number, for date arithmetic and comparisons that work on both databases."""
+        if self.sqlite:
+            return func.julianday(column)
+        if kind == "date":
+            return cast(column - literal(date(2000, 1, 1), Date()), Float)
+        return func.extract("epoch", column) / 86400.0
+
+    def floor(self, column) -> ColumnElement:
+        return func.floor(column)
+
+    def is_blank(self, column) -> ColumnElement:
+        return or_(column.is_(None), cast(column, Text) == "", cast(column, Text) == "[]")
+
+    def text(self, column, kind: str) -> ColumnElement:
+        """A value as text, the way engines.expr.python.text_of writes it; empty → ""."""
+        if kind == "text":
+            return func.coalesce(column, "")
+        if kind == "bool":
+            return case((column.is_(None), ""), (column, "TRUE"), else_="FALSE")
+        if kind == "number" or kind == "ref":
+            whole = cast(cast(column, Integer), Text) if self.sqlite else cast(cast(column, Float), Text)
+            if self.sqlite:
+                formatted = case((column == cast(column, Integer), whole), else_=cast(cast(column, Float), Text))
+            else:
+                formatted = whole
+            return func.coalesce(formatted, "")
+        if kind == "date":
+            return func.coalesce(cast(column, Text), "")
+        if kind == "datetime":
+            local = self.local(column)
+            formatted = func.strftime("%Y-%m-%d %H:%M:%S", local) if self.sqlite else func.to_char(local, "YYYY-MM-DD HH24:MI:SS")
+            return func.coalesce(formatted, "")
+        return func.coalesce(cast(column, Text), "")
+
+    def ordered(self, left, right, kind: str, op: str) -> ColumnElement:
+        if kind == "datetime" and self.sqlite:
+            left, right = func.julianday(left), func.julianday(right)
+        if kind == "text" and not self.sqlite:  # code-point order, as Python compares text
+            left, right = left.collate("C"), right.collate("C")
+        comparison = {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
+        return func.coalesce(comparison, false())
+
+    def alias(self, table):
+        self._aliases += 1
+        return table.alias(f"x{self._aliases}")
+
+    # ---- compilation -------------------------------------------------------------------------------------------
+    def compile(self, node: Node) -> ColumnElement:
+        return getattr(self, "_" + type(node).__name__.lower())(node)
+
+    def typed(self, node: Node) -> ColumnElement:
+        """The expression with its result type, so a SELECT hands back date, float, bool… values."""
+        kind = (node.type.item or node.type).kind if node.type.is_rows else node.type.kind
+        sql_type = _SQL_TYPES.get(kind)
+        expression = self.compile(node)
+        return type_coerce(expression, sql_type()) if sql_type else expression
+
+    def _literal(self, node: Literal) -> ColumnElement:
+        value = node.value
+        if value is None:
+            return null()
+        if isinstance(value, bool):
+            return literal(value, Boolean())
+        if isinstance(value, float):
+            return literal(value, Float())
+        return literal(value, Text())
+
+    def _name(self, node: Name) -> ColumnElement:
+        steps = list(node.steps)
+        source = node.type.source if node.type.is_rows else None
+        if source in self.rows:
+            first = next(i for i, s in enumerate(steps) if s.kind in ("subtable", "many"))
+            value = self._follow(steps[first + 1:], self.rows[source], steps[first].target)
+        else:
+            value = self._follow(steps, self.base, self.form)
+        if (node.type.item or node.type).kind == "bool":
+            return func.coalesce(value, false())
+        return value
+
+    def _follow(self, steps, table, form: str) -> ColumnElement:
+        if not steps:  # a bare row (COUNT(lines)): its id
+            return table.c.id
+        step, rest = steps[0], steps[1:]
+        if step.kind == "system":
+            return table.c[step.field]
+        column = table.c[self.tables.column_name(step.form, step.field)]
+        if step.kind == "value" or (step.kind == "relation" and not rest):
+            return column
+        target = self.alias(self.tables.table(step.target))
+        inner = self._follow(rest, target, step.target)
+        return select(inner).where(target.c.id == column).scalar_subquery()
+
+    def _unary(self, node: Unary) -> ColumnElement:
+        operand = self.compile(node.operand)
+        return not_(operand) if node.op == "NOT" else -operand
+
+    def _binary(self, node: Binary) -> ColumnElement:
+        left, right = self.compile(node.left), self.compile(node.right)
+        lt, rt = _scalar(node.left.type), _scalar(node.right.type)
+        op = node.op
+        if op == "AND":
+            return and_(left, right)
+        if op == "OR":
+            return or_(left, right)
+        if op in ("=", "!="):
+            if isinstance(node.right, Literal) and node.right.value is None:
+                return left.is_(None) if op == "=" else left.is_not(None)
+            if isinstance(node.left, Literal) and node.left.value is None:
+                return right.is_(None) if op == "=" else right.is_not(None)
+            if "datetime" in (lt, rt) and self.sqlite:
+                left, right = func.julianday(left), func.julianday(right)
+            return left.is_not_distinct_from(right) if op == "=" else left.is_distinct_from(right)
+        if op in ("<", "<=", ">", ">="):
+            return self.ordered(left, right, lt if lt != "null" else rt, op)
+        if op == "&":
+            return self.text(left, lt) + self.text(right, rt)
+        return self._arithmetic(op, lt, rt, left, right)
+
+    def _arithmetic(self, op, lt, rt, left, right) -> ColumnElement:
+        if lt in ("date", "datetime"):
+            if rt in ("date", "datetime"):
+                difference = self.day_number(left, lt) - self.day_number(right, rt)
+                return self.floor(difference) if lt == "date" else difference
+            days = right if op == "+" else -right
+            if lt == "date":
+                if self.sqlite:
+                    return func.date(left, func.printf("%+d days", self.floor(days)))
+                return left + cast(self.floor(days), Integer)
+            if self.sqlite:
+                return func.strftime("%Y-%m-%d %H:%M:%f", func.julianday(left) + days)
+            return left + days * literal(timedelta(days=1))
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "*":
+            return left * right
+        return cast(left, Float) / func.nullif(cast(right, Float), 0)
+
+    def _in(self, node: In) -> ColumnElement:
+        subject = self.compile(node.subject)
+        found = func.coalesce(subject.in_([self.compile(o) for o in node.options]), false())
+        return not_(found) if node.negated else found
+
+    def _call(self, node: Call) -> ColumnElement:
+        function = node.function
+        if not function.aggregate:
+            return function.compile_sql(node, [self.compile(arg) for arg in node.args], self)
+        return self._aggregate(node, function)
+
+    def _aggregate(self, node: Call, function) -> ColumnElement:
+        arg = node.args[0]
+        source = arg.type.source
+        names = [n for n in _walk_names(arg) if n.type.is_rows and n.type.source == source]
+        steps = names[0].steps
+        upto = next(i for i, s in enumerate(steps) if s.kind in ("subtable", "many"))
+        owner_steps, collection = steps[:upto], steps[upto]
+        # the record owning the rows: this one, or the one reached through links (its id is the last link)
+        owner_id = self._follow(owner_steps, self.base, self.form) if owner_steps else self.base.c.id
+        if collection.kind == "subtable":
+            rows = self.alias(self.tables.table(collection.target))
+            frm, where = rows, rows.c.parent_id == owner_id
+        else:
+            link = self.alias(self.tables.link(collection.form, collection.field))
+            rows = self.alias(self.tables.table(collection.target))
+            frm, where = link.join(rows, rows.c.id == link.c.target_id), link.c.source_id == owner_id
+        self.rows[source] = rows
+        try:
+            bare = isinstance(arg, Name) and arg.path == tuple(source.split("."))
+            per_row = rows.c.id if bare else self.compile(arg)
+        finally:
+            del self.rows[source]
+        return select(function.sql_aggregate(self, per_row)).select_from(frm).where(where).scalar_subquery()
+
+
+def _scalar(t: T) -> str:
+    return (t.item or t).kind if t.is_rows else t.kind
+
+
+def _walk_names(node: Node):
+    from engines.expr.ast import walk
+
+    return [n for n in walk(node) if isinstance(n, Name)]
+
