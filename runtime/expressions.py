@@ -41,3 +41,82 @@ def compiled(schema: AppSchema, form: str, text: str, expect: str | None = None)
             cache.clear()
         cache[key] = compile_expression(text, scope_of(schema, form), expect)
     return cache[key]
+
+
+def path_tree(paths) -> dict:
+    """{("customer", "leader", "name"), ("lines", "qty")} → {"customer": {"leader": {"name": {}}}, "lines": {"qty": {}}}"""
+    tree: dict = {}
+    for path in paths:
+        node = tree
+        for part in path:
+            node = node.setdefault(part, {})
+    return tree
+
+
+async def record_envs(conn, schema: AppSchema, form_key: str, ids: list[int], paths) -> dict[int, dict]:
+    """Records as the Python back end reads them: stored values by field key, with the linked records,
+    sub-table rows and many-links that `paths` reach loaded in — one query per step, for all ids at once."""
+    from sqlalchemy import select
+
+    form = schema.forms[form_key]
+    rows = (await conn.execute(select(form.table).where(form.table.c.id.in_(ids)))).mappings().all() if ids else []
+    envs = {row["id"]: _env(form, row) for row in rows}
+    await _expand(conn, schema, form, list(envs.values()), path_tree(paths))
+    return envs
+
+
+def _env(form, row) -> dict:
+    env = {key: row[name] for key, name in form.columns}
+    for key in ("id", "created_at", "updated_at", "created_by", "owner", "version", "parent_id"):
+        if key in row:
+            env[key] = row[key]
+    return env
+
+
+async def _expand(conn, schema: AppSchema, form, envs: list[dict], tree: dict) -> None:
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    for key, subtree in tree.items():
+        store = form.fields.get(key)
+        if store is None or not envs:
+            continue
+        if store.child is not None:
+            child = store.child
+            ids = [env["id"] for env in envs]
+            rows = (await conn.execute(select(child.table).where(child.table.c.parent_id.in_(ids))
+                                       .order_by(child.table.c.position, child.table.c.id))).mappings().all()
+            by_parent = defaultdict(list)
+            for row in rows:
+                by_parent[row["parent_id"]].append(_env(child, row))
+            for env in envs:
+                env[key] = by_parent.get(env["id"], [])
+            await _expand(conn, schema, child, [r for rs in by_parent.values() for r in rs], subtree)
+        elif store.link is not None:
+            ids = [env["id"] for env in envs]
+            links = (await conn.execute(select(store.link.c.source_id, store.link.c.target_id)
+                                        .where(store.link.c.source_id.in_(ids))
+                                        .order_by(store.link.c.position, store.link.c.target_id))).all()
+            targets = await _load(conn, store.target, {t for _, t in links})
+            by_source = defaultdict(list)
+            for source, target in links:
+                if target in targets:
+                    by_source[source].append(targets[target])
+            for env in envs:
+                env[key] = by_source.get(env["id"], [])
+            await _expand(conn, schema, store.target, list(targets.values()), subtree)
+        elif store.target is not None and subtree:
+            targets = await _load(conn, store.target, {env[key] for env in envs if env.get(key) is not None})
+            for env in envs:
+                env[key] = targets.get(env.get(key))
+            await _expand(conn, schema, store.target, list(targets.values()), subtree)
+
+
+async def _load(conn, form, ids: set) -> dict[int, dict]:
+    from sqlalchemy import select
+
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(form.table).where(form.table.c.id.in_(list(ids))))).mappings().all()
+    return {row["id"]: _env(form, row) for row in rows}

@@ -10,6 +10,7 @@ Empty values (None): arithmetic with an empty value is empty; comparisons are ne
 """
 from __future__ import annotations
 
+import math
 import operator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -190,6 +191,8 @@ def _arithmetic(op: str, kinds: tuple[str, str], left: PyFn, right: PyFn) -> PyF
             if rk in ("date", "datetime"):
                 delta = a - b
                 return delta.total_seconds() / 86400 if lk == "datetime" else float(delta.days)
+            if lk == "date":  # whole days, toward zero
+                b = math.trunc(b)
             return a + timedelta(days=b) if op == "+" else a - timedelta(days=b)
         if op == "+":
             return a + b

@@ -72,7 +72,14 @@ class SqlCompiler:
         return func.extract("epoch", column) / 86400.0
 
     def floor(self, column) -> ColumnElement:
+        if self.sqlite:  # the driver's own floor() fails on NULL; this one gives NULL
+            whole = cast(column, Integer)
+            return whole - case((column < whole, 1), else_=0)
         return func.floor(column)
+
+    def trunc(self, column) -> ColumnElement:
+        """Toward zero, as whole days are taken from a number of days."""
+        return cast(column, Integer) if self.sqlite else cast(func.trunc(column), Integer)
 
     def is_blank(self, column) -> ColumnElement:
         return or_(column.is_(None), cast(column, Text) == "", cast(column, Text) == "[]")
@@ -154,7 +161,8 @@ class SqlCompiler:
             return column
         target = self.alias(self.tables.table(step.target))
         inner = self._follow(rest, target, step.target)
-        return select(inner).where(target.c.id == column).scalar_subquery()
+        # correlate with every enclosing table but the new alias, however deep the nesting
+        return select(inner).where(target.c.id == column).correlate_except(target).scalar_subquery()
 
     def _unary(self, node: Unary) -> ColumnElement:
         operand = self.compile(node.operand)
@@ -190,8 +198,8 @@ class SqlCompiler:
             days = right if op == "+" else -right
             if lt == "date":
                 if self.sqlite:
-                    return func.date(left, func.printf("%+d days", self.floor(days)))
-                return left + cast(self.floor(days), Integer)
+                    return func.date(left, func.printf("%+d days", self.trunc(days)))
+                return left + self.trunc(days)
             if self.sqlite:
                 return func.strftime("%Y-%m-%d %H:%M:%f", func.julianday(left) + days)
             return left + days * literal(timedelta(days=1))
@@ -225,18 +233,20 @@ class SqlCompiler:
         owner_id = self._follow(owner_steps, self.base, self.form) if owner_steps else self.base.c.id
         if collection.kind == "subtable":
             rows = self.alias(self.tables.table(collection.target))
-            frm, where = rows, rows.c.parent_id == owner_id
+            frm, where, own = rows, rows.c.parent_id == owner_id, (rows,)
         else:
             link = self.alias(self.tables.link(collection.form, collection.field))
             rows = self.alias(self.tables.table(collection.target))
             frm, where = link.join(rows, rows.c.id == link.c.target_id), link.c.source_id == owner_id
+            own = (link, rows)
         self.rows[source] = rows
         try:
             bare = isinstance(arg, Name) and arg.path == tuple(source.split("."))
             per_row = rows.c.id if bare else self.compile(arg)
         finally:
             del self.rows[source]
-        return select(function.sql_aggregate(self, per_row)).select_from(frm).where(where).scalar_subquery()
+        return (select(function.sql_aggregate(self, per_row)).select_from(frm).where(where)
+                .correlate_except(*own).scalar_subquery())
 
 
 def _scalar(t: T) -> str:

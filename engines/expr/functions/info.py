@@ -63,7 +63,8 @@ class HasTag(Simple):
     def sql(self, c, tags, tag):
         if c.sqlite:
             each = func.json_each(tags).table_valued("value")
-            return exists(select(1).select_from(each).where(each.c.value == tag))
+            # correlate with the record being filtered, not a fresh copy of its table
+            return exists(select(1).select_from(each).where(each.c.value == tag).correlate_except(each))
         return func.coalesce(tags.op("@>")(func.jsonb_build_array(tag)), False)
 
 
