@@ -1,4 +1,5 @@
-"""python -m bench: bulk-insert benchmarks on SQLite and PostgreSQL, printed and written to docs/benchmarks.md."""
+"""python -m bench: bulk-insert and expression benchmarks on SQLite and PostgreSQL, printed and written to
+docs/benchmarks.md."""
 from __future__ import annotations
 
 import argparse
@@ -12,12 +13,15 @@ import uuid
 from pathlib import Path
 
 from bench.data import members
+from bench.expressions import BASE_RECORDS as EXPR_BASE_RECORDS, BASE_ROWS as EXPR_BASE_ROWS, ExprReport, \
+    run_expressions
 from bench.inserts import Run, pg_drop, pg_create, run_inserts
-from bench.report import machine, markdown, text_table
+from bench.report import expr_text, machine, markdown, text_table
 
 PG_URL = os.environ.get("NOCODE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 BASE_ROWS = 20_000
 SEED = 20240601
+SECTIONS = ("inserts", "expressions")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -27,15 +31,84 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="runs per way; the best one is reported")
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"),
                         help="Markdown report ('-' for none)")
-    return parser.parse_args(argv)
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help=f"comma-separated, of {', '.join(SECTIONS)} (default: all)")
+    parser.add_argument("--expr-records", type=int, default=None,
+                        help=f"records for the Python expression run (default {EXPR_BASE_RECORDS:,} × scale)")
+    parser.add_argument("--expr-rows", type=int, default=None,
+                        help=f"table rows for the SQL expression run (default {EXPR_BASE_ROWS:,} × scale; 0 skips)")
+    args = parser.parse_args(argv)
+    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    if args.expr_records is None:
+        args.expr_records = max(1, round(EXPR_BASE_RECORDS * args.scale))
+    if args.expr_rows is None:
+        args.expr_rows = max(1, round(EXPR_BASE_ROWS * args.scale))
+    return args
+
+
+async def expressions(args: argparse.Namespace, notes: list[str]) -> tuple[ExprReport, str | None]:
+    """The expression section: Python evaluation, then the SQL filter on each database asked for."""
+    log = lambda m: print(m, flush=True)  # noqa: E731
+    print(f"expressions: {args.expr_records:,} records in Python, {args.expr_rows:,} rows in SQL", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="nocode_bench_expr_"))
+    databases, pg_version, pg_name, admin = [], None, None, None
+    try:
+        if args.expr_rows and args.db in ("sqlite", "both"):
+            databases.append(("sqlite", f"sqlite+aiosqlite:///{work / 'expr.db'}", None))
+        if args.expr_rows and args.db in ("postgresql", "both"):
+            pg_name = f"nocode_bench_{uuid.uuid4().hex[:10]}"
+            admin = PG_URL.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
+            try:
+                pg_version = await pg_create(admin, pg_name)
+            except Exception as e:  # unreachable server, refused login…
+                note = f"PostgreSQL expression run skipped: not reachable at {PG_URL} ({type(e).__name__}: {e})"
+                print(note, flush=True)
+                notes.append(note)
+                pg_name = None
+            else:
+                print(f"postgresql {pg_version}: database {pg_name}", flush=True)
+                databases.append(("postgresql", f"{PG_URL}/{pg_name}", admin.rsplit("/", 1)[0] + "/" + pg_name))
+        report = await run_expressions(records=args.expr_records, rows=args.expr_rows, databases=databases,
+                                       repeat=args.repeat, seed=SEED, work=work, log=log)
+    finally:
+        if pg_name:
+            await pg_drop(admin, pg_name)
+        shutil.rmtree(work, ignore_errors=True)
+    notes.extend(report.notes)
+    return report, pg_version
 
 
 async def main(args: argparse.Namespace) -> int:
+    runs: list[Run] = []
+    notes: list[str] = []
+    pg_version = None
+    if "inserts" in args.sections:
+        pg_version = await inserts(args, runs, notes)
+    expr = None
+    if "expressions" in args.sections:
+        expr, expr_pg = await expressions(args, notes)
+        pg_version = pg_version or expr_pg
+    print()
+    if runs:
+        print(text_table(runs))
+    if expr is not None:
+        print(expr_text(expr))
+    if str(args.out) != "-":
+        command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(markdown(runs, machine(pg_version), command.strip(), args.repeat, notes, expr=expr))
+        print(f"\nwritten to {args.out}")
+    return 0
+
+
+async def inserts(args: argparse.Namespace, runs: list[Run], notes: list[str]) -> str | None:
+    """The bulk-insert section; returns the PostgreSQL version when it ran there."""
     count = max(1, round(BASE_ROWS * args.scale))
     print(f"generating {count:,} member records (seed {SEED})", flush=True)
     items = members(count, SEED)
-    runs: list[Run] = []
-    notes: list[str] = []
     pg_version = None
     work = Path(tempfile.mkdtemp(prefix="nocode_bench_"))
     try:
@@ -63,14 +136,7 @@ async def main(args: argparse.Namespace) -> int:
                     await pg_drop(admin, name)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print()
-    print(text_table(runs))
-    if str(args.out) != "-":
-        command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(markdown(runs, machine(pg_version), command.strip(), args.repeat, notes))
-        print(f"\nwritten to {args.out}")
-    return 0
+    return pg_version
 
 
 if __name__ == "__main__":

@@ -56,7 +56,31 @@ async def publish(conn: AsyncConnection, app_id: int, app: AppDef, ctx: Context,
         app_id=app_id, version=version, definition=app.dump(), note=note, published_at=now, published_by=user_id))
     await conn.execute(update(apps).where(apps.c.id == app_id).values(
         current_version=version, name=app.name, description=app.description, updated_at=now))
+    await _refresh_formulas(conn, row.key, app_id, version, app, old, ctx, user_id)
     return version
+
+
+def _shape(form) -> list:
+    """What formula values depend on in a form's definition (labels and layout do not count)."""
+    def fields(items):
+        return [(f.key, f.type, getattr(f, "expr", None), getattr(f, "result", None), getattr(f, "target", None),
+                 fields(f.fields) if f.type == "subtable" else None) for f in items]
+    return fields(form.fields)
+
+
+async def _refresh_formulas(conn, key, app_id, version, app: AppDef, old: AppDef | None, ctx, user_id) -> None:
+    """Recompute stored formulas, in SQL, for the forms whose fields changed in this version."""
+    changed = [form for form in app.forms
+               if old is None or old.form(form.key) is None or _shape(old.form(form.key)) != _shape(form)]
+    if not changed:
+        return
+    from runtime.tables import load_schema
+    from runtime.write import RecordWriter
+
+    schema = await load_schema(conn, app_id, key, version)
+    writer = RecordWriter(conn, schema, ctx, user_id)
+    for form in changed:
+        await writer.compute_formulas(schema.forms[form.key], None)
 
 
 async def save_draft(conn: AsyncConnection, key: str, doc: Any) -> AppDef:

@@ -15,6 +15,7 @@ from runtime.deps import CurrentUser, PlatformDep
 from runtime.errors import ApiError, not_found
 from runtime.models import app_versions, apps
 from runtime.seed import load_seed_data
+from runtime.tables import SchemaCache
 from runtime.write import RecordWriter
 
 router = APIRouter(prefix="/api", tags=["builder"])
@@ -36,7 +37,7 @@ async def import_app(platform: PlatformDep, user: CurrentUser, demo_data: bool =
     async with platform.begin() as conn:
         app, _, version = await lifecycle.import_app(conn, body, platform.ctx, user.id)
         if demo_data and app.data:
-            schema = await platform.schemas.get(conn, app.key)
+            schema = await SchemaCache().get(conn, app.key)  # not the shared cache: this may still roll back
             await load_seed_data(RecordWriter(conn, schema, platform.ctx, user.id), app.data)
     return {"key": app.key, "version": version}
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from builder.expressions import expression_problems
 from builder.model import ARRIVES_WITH, FORMAT, PENDING_SECTIONS, AppDef
 from engines.form.fields import FIELD_MODELS, FIELD_TYPES
 from engines.form.fields.base import SYSTEM_FIELDS, Context, FieldError
@@ -26,6 +27,8 @@ def validate_app(doc: Any) -> AppDef:
     except ValidationError as e:
         problems += [_from_pydantic(err) for err in e.errors()]
     problems += _cross_references(doc)
+    if app is not None and not problems:
+        problems += expression_problems(app)
     unique: dict[tuple[str, str], Problem] = {}
     for p in problems:
         unique.setdefault((p.path, p.code), p)
@@ -162,7 +165,7 @@ def _field_list_problems(fields: Any, path: str, form_keys: dict[str, str]) -> l
 
 def _default_problems(field, path: str) -> list[Problem]:
     if isinstance(field.default, dict) and "expr" in field.default:
-        return [pending(path, "default.expr", "expr")]
+        return []  # checked with the other expressions, once the whole document is sound
     try:
         coerce_value(field, field.default, Context())
     except FieldError as e:

@@ -18,6 +18,7 @@ from runtime.db import create_engine
 from runtime.deps import Platform, request_lang
 from runtime.errors import ApiError
 from runtime.routes.auth import router as auth_router
+from runtime.routes.expr import router as expr_router
 from runtime.routes.records import router as records_router
 from runtime.settings import Settings
 from runtime.tables import SchemaCache
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="nocode", version="0.1.0", openapi_url="/api/openapi.json", docs_url=None,
                   redoc_url=None, lifespan=lifespan)
     app.state.platform = Platform(settings, create_engine(settings.database_url), SchemaCache())
-    for router in (auth_router, builder_router, records_router):
+    for router in (auth_router, builder_router, records_router, expr_router):
         app.include_router(router)
     _add_error_handlers(app)
     _serve_api_docs(app)

@@ -18,7 +18,6 @@ MESSAGES.update({
     "unknown_version": ("应用「{key}」没有版本 {version}", "app {key!r} has no version {version}"),
     "bad_query": ("查询参数有误", "bad query parameter"),
     "unknown_sort": ("不能按「{key}」排序", "cannot sort by {key!r}"),
-    "filter_not_supported_yet": ("filter 表达式随表达式引擎一起提供；目前请用 字段=值 的方式筛选", "filter= expressions arrive with the expression engine; filter with field=value for now"),
     "too_many_items": ("最多 {limit} 项", "must have at most {limit} items"),
     "conflict": ("与并发写入冲突，请重试", "conflicted with a concurrent write; try again"),
     "method_not_allowed": ("不支持该请求方法", "method not allowed"),
@@ -36,8 +35,15 @@ class ApiError(Exception):
         return {"error": {
             "code": self.code,
             "message": Problem("", self.code, self.params).message(lang),
-            "details": [{"path": p.path, "code": p.code, "message": p.message(lang)} for p in self.details],
+            "details": [_detail(p, lang) for p in self.details],
         }}
+
+
+def _detail(problem: Problem, lang: str) -> dict:
+    detail = {"path": problem.path, "code": problem.code, "message": problem.message(lang)}
+    if "position" in problem.params:  # where in an expression's text, for editors to underline
+        detail["position"] = problem.params["position"]
+    return detail
 
 
 def not_found(what: str) -> ApiError:

@@ -192,13 +192,20 @@ class SchemaCache:
         if cache_key in self._items:
             self._items.move_to_end(cache_key)
             return self._items[cache_key]
-        definition_json = (await conn.execute(select(app_versions.c.definition).where(
-            app_versions.c.app_id == app_id, app_versions.c.version == version))).scalar_one()
-        form_rows = (await conn.execute(select(app_forms).where(app_forms.c.app_id == app_id))).all()
-        field_rows = (await conn.execute(select(app_fields).where(
-            app_fields.c.form_id.in_([r.id for r in form_rows])))).all() if form_rows else []
-        schema = build_schema(app_id, app_key, version, AppDef.model_validate(definition_json), form_rows, field_rows)
+        schema = await load_schema(conn, app_id, app_key, version)
         self._items[cache_key] = schema
         while len(self._items) > self.size:
             self._items.popitem(last=False)
         return schema
+
+
+async def load_schema(conn, app_id: int, app_key: str, version: int) -> AppSchema:
+    """Build the schema of one version from the database, uncached (a publish uses it before it commits)."""
+    from runtime.models import app_versions
+
+    definition_json = (await conn.execute(select(app_versions.c.definition).where(
+        app_versions.c.app_id == app_id, app_versions.c.version == version))).scalar_one()
+    form_rows = (await conn.execute(select(app_forms).where(app_forms.c.app_id == app_id))).all()
+    field_rows = (await conn.execute(select(app_fields).where(
+        app_fields.c.form_id.in_([r.id for r in form_rows])))).all() if form_rows else []
+    return build_schema(app_id, app_key, version, AppDef.model_validate(definition_json), form_rows, field_rows)

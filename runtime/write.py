@@ -10,16 +10,17 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, text, update
+from sqlalchemy import Numeric, and_, cast, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engines.form.fields import autonumber
-from engines.form.fields.base import Context
-from engines.form.record import check_record
+from engines.form.fields.base import Context, FieldError
+from engines.form.record import check_record, coerce_value
 from engines.problems import Problem, ProblemsError, pointer
 from runtime.errors import ApiError, not_found
+from runtime.expressions import SchemaTables, compiled, eval_context, formula_plan
 from runtime.models import autonumber_counters, users
 from runtime.records import form_store
 from runtime.tables import AppSchema, FieldStore, FormStore
@@ -32,6 +33,7 @@ def utcnow() -> datetime:
 class RecordWriter:
     def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None):
         self.conn, self.schema, self.ctx, self.user_id = conn, schema, ctx, user_id
+        self.eval_ctx = eval_context(ctx.tz, user_id)
 
     # ---- create ------------------------------------------------------------------------------------------------
     async def create(self, form_key: str, data: Any) -> int:
@@ -43,6 +45,7 @@ class RecordWriter:
         clean: list[dict] = []
         for i, item in enumerate(items):
             values, found = check_record(form.definition.fields, item, self.ctx, form=form.key)
+            found += self._expression_defaults(form, item, values)
             clean.append(values)
             problems.extend(p.under(prefix(i)) for p in found)
         problems += await self._check_database(form, clean, prefix, exclude_id=None)
@@ -58,7 +61,48 @@ class RecordWriter:
         if any(store.link is not None or store.child is not None for store in form.linked):
             for record_id, values in zip(ids, clean):
                 await self._write_children(form, record_id, values, replace=False)
+        await self.compute_formulas(form, ids)
         return ids
+
+    def _expression_defaults(self, form: FormStore, item, values: dict) -> list[Problem]:
+        """Defaults such as {"expr": "TODAY() + 7"} for fields the item leaves out, over its other values."""
+        problems = []
+        for f in form.definition.fields:
+            if not (isinstance(f.default, dict) and "expr" in f.default) or (isinstance(item, dict) and f.key in item):
+                continue
+            expression = compiled(self.schema, form.key, f.default["expr"])
+            try:
+                value = coerce_value(f, expression.evaluate(values, self.eval_ctx), self.ctx)
+            except FieldError as e:
+                problems.append(Problem(pointer(f.key), e.code, e.params))
+                continue
+            if value is None and f.required:
+                problems.append(Problem(pointer(f.key), "required"))
+            elif value is not None:
+                values[f.key] = value
+        return problems
+
+    async def compute_formulas(self, form: FormStore, ids: list[int] | None) -> None:
+        """Formula columns, set-based: one UPDATE per formula for all the records written (or all, when
+        `ids` is None), sub-table rows first so the record's formulas can total them."""
+        if ids == []:
+            return
+        for store in form.fields.values():
+            if store.child is not None and formula_plan(self.schema, store.child.key):
+                parent = store.child.table.c.parent_id
+                await self._update_formulas(store.child, None if ids is None else parent.in_(ids))
+        await self._update_formulas(form, None if ids is None else form.table.c.id.in_(ids))
+
+    async def _update_formulas(self, form: FormStore, where) -> None:
+        tables = SchemaTables(self.schema)
+        dialect = self.conn.dialect.name
+        for store, expression in formula_plan(self.schema, form.key):
+            value = expression.sql(tables, self.eval_ctx, dialect, form.key)
+            digits = 2 if store.field.result == "money" else store.field.decimals
+            if digits is not None:
+                value = func.round(value if dialect == "sqlite" else cast(value, Numeric), digits)
+            statement = update(form.table).values({store.column.name: value})
+            await self.conn.execute(statement if where is None else statement.where(where))
 
     async def _insert(self, form: FormStore, rows: list[dict]) -> list[int]:
         table = form.table
@@ -112,6 +156,7 @@ class RecordWriter:
                 raise not_found(f"record {record_id}")
             raise ApiError(409, "stale_version", current=current)
         await self._write_children(form, record_id, values, replace=True)
+        await self.compute_formulas(form, [record_id])
 
     # ---- delete ------------------------------------------------------------------------------------------------
     async def delete(self, form_key: str, record_id: int) -> None:

@@ -50,8 +50,10 @@ class Scope:
         from engines.form.fields import field_type
 
         if f.type == "formula":
-            return self.formula_types.get((form, f.key)) or T(getattr(f, "result_kind", "number"))
-        if f.type == "lookup" or f.type == "rollup":
+            from engines.form.fields.formula import RESULTS
+
+            if getattr(f, "result", None):
+                return T(RESULTS[f.result][1])
             return self.formula_types.get((form, f.key), T("any"))
         kind = field_type(f.type).expr_kind
         if kind == "ref":

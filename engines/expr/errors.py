@@ -26,6 +26,7 @@ MESSAGES.update({
     "expr_wrong_result": ("公式结果应为{expected_zh}，此处为{got_zh}", "the expression must give {expected}, it gives {got}"),
     "expr_literal_arg": ("第 {column} 个字符：{name} 的第 {index} 个参数必须是{expected_zh}常量", "at character {column}: argument {index} of {name} must be a literal {expected}"),
     "expr_too_costly": ("公式计算量超出上限", "the expression needs too much work to evaluate"),
+    "expr_default_scope": ("默认值公式只能使用本记录的字段（不能经关联或子表取值）", "a default expression may only read this record's own fields (not through links or sub-tables)"),
     "expr_cycle": ("公式字段之间循环引用：{cycle}", "formula fields refer to each other in a cycle: {cycle}"),
 })
 

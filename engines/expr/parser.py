@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from engines.expr.ast import Binary, Call, In, Literal, Member, Name, Node, Unary
+from engines.expr.ast import Binary, Call, In, Literal, Member, Name, Node, Unary, children
 from engines.expr.errors import ExprError
 
 MAX_LENGTH = 4000
@@ -199,4 +199,17 @@ class Parser:
 def parse(text: str) -> Node:
     if not isinstance(text, str):
         raise ExprError("expr_syntax", 0, expected="text", expected_zh="文本", found=type(text).__name__)
-    return Parser(text).parse()
+    node = Parser(text).parse()
+    _check_depth(node)
+    return node
+
+
+def _check_depth(root: Node) -> None:
+    """The tree, not only the text, must be shallow: `a + a + … + a` parses in a loop but makes a chain as
+    deep as it is long, and every later stage (checker, both back ends, SQLAlchemy's compiler) recurses over it."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExprError("expr_too_deep", node.start, limit=MAX_DEPTH)
+        stack.extend((child, depth + 1) for child in children(node))

@@ -201,7 +201,8 @@ class SqlCompiler:
                     return func.date(left, func.printf("%+d days", self.trunc(days)))
                 return left + self.trunc(days)
             if self.sqlite:
-                return func.strftime("%Y-%m-%d %H:%M:%f", func.julianday(left) + days)
+                # the six-digit fraction SQLAlchemy writes, so stored and computed values read back alike
+                return func.strftime("%Y-%m-%d %H:%M:%f", func.julianday(left) + days) + "000"
             return left + days * literal(timedelta(days=1))
         if op == "+":
             return left + right

@@ -63,6 +63,8 @@ def check_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool = F
             continue
         else:
             value = f.default
+            if isinstance(value, dict) and "expr" in value:
+                continue  # an expression default: the runtime computes it, knowing the clock and the user
         try:
             stored = coerce_value(f, value, ctx, ftype)
         except FieldError as e:

@@ -143,6 +143,7 @@ def test_dump_round_trips_every_field_type():
             {"key": "r", "type": "relation", "target": "other", "many": True, "max_items": 3},
             {"key": "tg", "type": "tags", "max_items": 5},
             {"key": "no", "type": "autonumber", "pattern": "X{seq:3}"},
+            {"key": "fx", "type": "formula", "expr": "n * 2", "result": "money"},
             {"key": "sub", "type": "subtable", "max_rows": 5, "fields": [
                 {"key": "q", "type": "number"}, {"key": "r", "type": "relation", "target": "other"}]},
         ]},

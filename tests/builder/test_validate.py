@@ -169,8 +169,11 @@ CASES = {
     # sections and features that have no engine yet
     "linkage": (_set("forms/0/linkage", [{"when": "vip = TRUE", "show": ["note"]}]), [("/forms/0/linkage", "not_supported_yet")]),
     "empty linkage is fine": (_set("forms/0/linkage", []), []),
-    "default expression": (_set("forms/1/fields/4/default", {"expr": "SUM(lines.price)"}),
-                           [("/forms/1/fields/4/default", "not_supported_yet")]),
+    "default expression through sub-table rows": (_set("forms/1/fields/4/default", {"expr": "SUM(lines.price)"}),
+                                                  [("/forms/1/fields/4/default/expr", "expr_default_scope")]),
+    "default expression of the wrong type": (_set("forms/1/fields/4/default", {"expr": "'free'"}),
+                                             [("/forms/1/fields/4/default/expr", "expr_wrong_result")]),
+    "default expression is fine": (_set("forms/1/fields/4/default", {"expr": "IF(TRUE, 1, 0) * 2"}), []),
     # defaults must be valid values of their field
     "default not an option": (_set("forms/0/fields/6/default", "bronze"), [("/forms/0/fields/6/default", "not_option")]),
     "default below min": (_set("forms/1/fields/2/fields/1/default", 0), [("/forms/1/fields/2/fields/1/default", "too_small")]),

@@ -11,6 +11,7 @@ from engines.form.fields.base import FieldBase, FieldType
 from engines.form.fields.choice import Checkbox, MultiSelect, Select
 from engines.form.fields.contact import Email, Phone, Url
 from engines.form.fields.dates import Date, DateTime
+from engines.form.fields.formula import Formula
 from engines.form.fields.number import Money, Number, Percent
 from engines.form.fields.relation import Relation
 from engines.form.fields.subtable import Subtable
@@ -19,7 +20,7 @@ from engines.form.fields.text import LongText, Text
 
 TYPES: list[FieldType] = [
     Text(), LongText(), Number(), Money(), Percent(), Date(), DateTime(), Select(), MultiSelect(),
-    Checkbox(), Phone(), Email(), Url(), Relation(), Tags(), Autonumber(), Subtable(),
+    Checkbox(), Phone(), Email(), Url(), Relation(), Tags(), Autonumber(), Formula(), Subtable(),
 ]
 
 FIELD_TYPES: Registry[FieldType] = Registry("field type")

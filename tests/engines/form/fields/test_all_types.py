@@ -22,6 +22,7 @@ MINIMAL = {
     "multi_select": {"options": ["a"]},
     "relation": {"target": "customer"},
     "subtable": {"fields": [{"key": "qty", "type": "number"}]},
+    "formula": {"expr": "1 + 1"},
 }
 EMPTY_VALUES = [None, "", "   ", [], {}]
 

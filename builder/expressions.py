@@ -1,0 +1,114 @@
+"""Expressions inside an app definition, checked at save/publish time: formulas and default expressions,
+typed against the app's forms, with formula results inferred and cycles between formulas refused."""
+from __future__ import annotations
+
+from engines.expr import ExprError, Scope, compile_expression, parse
+from engines.expr.ast import Name, walk
+from engines.expr.types import T
+from engines.form.fields import field_type
+from engines.form.fields.formula import RESULT_OF_KIND, RESULTS
+from engines.problems import Problem
+
+
+def _field_lists(app):
+    """(form key as expressions see it, fields, JSON pointer of the field list) for forms and sub-tables."""
+    for i, form in enumerate(app.forms):
+        yield form.key, form.fields, f"/forms/{i}/fields"
+        for j, f in enumerate(form.fields):
+            if f.type == "subtable":
+                yield f"{form.key}.{f.key}", f.fields, f"/forms/{i}/fields/{j}/fields"
+
+
+def formula_order(fields, form_key: str, parsed: dict) -> tuple[list, list[str] | None]:
+    """Formulas of one field list, each after the formulas it reads; or the cycle that prevents an order.
+    `parsed` maps formula keys to their syntax trees."""
+    formulas = {f.key: f for f in fields if f.type == "formula"}
+    reads = {key: {n.path[0] for n in walk(parsed[key]) if isinstance(n, Name)} & set(formulas)
+             for key in formulas if key in parsed}
+    order, state = [], {}
+
+    def visit(key, trail):
+        if state.get(key) == "done":
+            return None
+        if state.get(key) == "busy":
+            return trail[trail.index(key):] + [key]
+        state[key] = "busy"
+        for other in sorted(reads.get(key, ())):
+            cycle = visit(other, trail + [key])
+            if cycle:
+                return cycle
+        state[key] = "done"
+        order.append(formulas[key])
+        return None
+
+    for key in formulas:
+        cycle = visit(key, [])
+        if cycle:
+            return order, cycle
+    return order, None
+
+
+def expression_problems(app) -> list[Problem]:
+    """Every formula and default expression type-checked; formula `result` filled in where left out."""
+    problems: list[Problem] = []
+    forms = {f.key: f for f in app.forms}
+    inferred: dict[tuple[str, str], T] = {}
+    for form_key, fields, path in _field_lists(app):
+        scope = Scope(forms, form_key, formula_types=inferred)
+        index = {f.key: j for j, f in enumerate(fields)}
+        parsed = {}
+        for f in fields:
+            if f.type == "formula":
+                try:
+                    parsed[f.key] = parse(f.expr)
+                except ExprError as e:
+                    problems.append(e.problem(f"{path}/{index[f.key]}/expr"))
+        order, cycle = formula_order(fields, form_key, parsed)
+        if cycle:
+            problems.append(Problem(f"{path}/{index[cycle[0]]}/expr", "expr_cycle", {"cycle": " → ".join(cycle)}))
+            order = [f for f in fields if f.type == "formula" and f.key not in cycle]  # still check the rest
+        for f in order:
+            if f.key not in parsed:
+                continue
+            where = f"{path}/{index[f.key]}"
+            try:
+                compiled = compile_expression(f.expr, scope)
+            except ExprError as e:
+                problems.append(e.problem(where + "/expr"))
+                continue
+            kind = compiled.type.kind
+            if f.result is None:
+                f.result = RESULT_OF_KIND.get(kind, "text" if kind in ("list", "null", "any") else "number")
+            elif kind not in (RESULTS[f.result][1], "null", "any") and not (kind == "ref" and f.result == "number"):
+                problems.append(ExprError("expr_wrong_result", 0, **_kinds(RESULTS[f.result][1], compiled.type))
+                                .problem(where + "/expr"))
+            inferred[(form_key, f.key)] = T(RESULTS[f.result][1])
+        for f in fields:
+            if isinstance(f.default, dict) and "expr" in f.default and f.type != "formula":
+                problems += _default_problems(f, scope, f"{path}/{index[f.key]}/default/expr")
+    return problems
+
+
+def _default_problems(f, scope: Scope, path: str) -> list[Problem]:
+    text = f.default.get("expr")
+    if not isinstance(text, str) or set(f.default) != {"expr"}:
+        return [Problem(path, "schema", {"message": 'a default expression is {"expr": "…"}'})]
+    try:
+        compiled = compile_expression(text, scope)
+    except ExprError as e:
+        return [e.problem(path)]
+    if any(len(p) > 1 for p in compiled.paths):  # defaults are set before linked records are looked at
+        return [Problem(path, "expr_default_scope")]
+    wanted = field_type(f.type).expr_kind
+    got = compiled.type.kind
+    numeric = {"number", "ref"}
+    if got not in (wanted, "null", "any") and not (wanted == "text" and got in ("number", "date")) \
+            and not (wanted in numeric and got in numeric):
+        return [ExprError("expr_wrong_result", 0, **_kinds(wanted, compiled.type)).problem(path)]
+    return []
+
+
+def _kinds(expected: str, got: T) -> dict:
+    from engines.expr.types import type_args
+
+    return type_args(expected, got)
