@@ -181,7 +181,7 @@ class SchemaCache:
 
     async def get(self, conn, app_key: str) -> AppSchema:
         """The schema of the app's current version (one small query when cached)."""
-        from runtime.models import app_versions, apps
+        from runtime.models import apps
 
         head = (await conn.execute(select(apps.c.id, apps.c.current_version).where(apps.c.key == app_key))).first()
         if head is None or head.current_version is None:

@@ -6,7 +6,7 @@ from sqlalchemy import and_, case, func, not_, or_
 
 from engines.expr.errors import ExprError
 from engines.expr.functions.base import Simple
-from engines.expr.types import BOOL, T, comparable, type_args
+from engines.expr.types import T, comparable, type_args
 
 
 def _unify(call, types: list[T], first_index: int) -> T:
