@@ -1,13 +1,15 @@
-"""Records of published forms: list, create, get, patch (optimistic version), delete, bulk."""
+"""Records of published forms: list, export, create, get, patch (optimistic version), delete, bulk."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from engines.problems import Problem, ProblemsError
-from runtime.deps import CurrentUser, PlatformDep
-from runtime.records import RecordReader
+from runtime.deps import CurrentUser, PlatformDep, request_lang
+from runtime.export import to_csv, to_xlsx
+from runtime.records import RecordReader, form_store
 from runtime.write import RecordWriter
 
 router = APIRouter(prefix="/api/apps/{app}/forms/{form}/records", tags=["records"])
@@ -46,6 +48,27 @@ async def bulk_create(app: str, form: str, platform: PlatformDep, user: CurrentU
         schema = await platform.schemas.get(conn, app)
         ids = await RecordWriter(conn, schema, platform.ctx, user.id).create_many(form, items)
     return {"count": len(ids), "ids": ids}
+
+
+@router.get("/export")
+async def export_records(app: str, form: str, request: Request, platform: PlatformDep, user: CurrentUser,
+                         format: str = Query("xlsx", pattern="^(xlsx|csv)$"), sort: str | None = None,
+                         q: str | None = Query(None, max_length=200),
+                         filter: str | None = Query(None, max_length=4000)) -> Response:
+    """Every record that matches, as an Excel or CSV file (no lock-in: your data leaves whenever you want)."""
+    equals = {k: v for k, v in request.query_params.items() if k not in _LIST_PARAMS | {"format"}}
+    lang = request_lang(request)
+    async with platform.engine.connect() as conn:
+        schema = await platform.schemas.get(conn, app)
+        store = form_store(schema, form)
+        reader = RecordReader(conn, schema, platform.ctx, user.id)
+        query = {"equals": equals, "sort": sort, "q": q, "filter": filter}
+        body = await (to_csv if format == "csv" else to_xlsx)(reader, store, lang, **query)
+    filename = quote(f"{store.definition.name}.{format}")
+    media = "text/csv; charset=utf-8" if format == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f"attachment; filename=\"{form}.{format}\"; filename*=UTF-8''{filename}"})
 
 
 @router.get("/{record_id}")
