@@ -175,8 +175,21 @@ class SqlTiming:
     limit_s: float
     ours_count: int
     limit_count: int
-    ours_index: bool | None = None
-    limit_index: bool | None = None
+    ours_plan: str = ""  # probes: how the database answers the condition (the scan line of the plan)
+    limit_plan: str = ""
+
+    @staticmethod
+    def seeks(plan: str) -> bool:
+        """The index answers the condition (PostgreSQL Index Cond, SQLite SEARCH), not a scan with a filter."""
+        return "Index Cond" in plan or "SEARCH" in plan
+
+    @property
+    def ours_index(self) -> bool:
+        return self.seeks(self.ours_plan)
+
+    @property
+    def limit_index(self) -> bool:
+        return self.seeks(self.limit_plan)
 
     @property
     def ratio(self) -> float:
@@ -386,9 +399,12 @@ class SqlBench:
         return [str(r[-1]) for r in rows]
 
     @staticmethod
-    def uses_index(plan: list[str]) -> bool:
-        text = "\n".join(plan)
-        return bool(re.search(r"Index|USING INDEX|USING COVERING INDEX", text))
+    def scan_summary(plan: list[str]) -> str:
+        """'Parallel Index Only Scan using ix… on t_1; Filter: …' → the scan node and how it applies the condition."""
+        lines = [line.strip().lstrip("->").strip() for line in plan]
+        scan = next((line for line in lines if re.search(r"Scan|SCAN|SEARCH", line)), lines[-1] if lines else "")
+        how = "; ".join(sorted({line.split(":")[0] for line in lines if line.startswith(("Index Cond", "Filter"))}))
+        return f"{scan} ({how})" if how else scan
 
     async def create_indexes(self, keys) -> None:
         async with self.engine.begin() as conn:
@@ -437,14 +453,14 @@ async def run_sql(database: str, url: str, records: list[dict], repeat: int, pg_
             probe_hand = f"SELECT count(*) FROM {bench.table.name} WHERE " + hand_where.format(date7=date7,
                                                                                              **bench.names)
             timing = await bench.time_pair(text, probe_statement, probe_hand, repeat)
-            timing.ours_index = bench.uses_index(await bench.plan(bench.literal_sql(probe_statement)))
-            timing.limit_index = bench.uses_index(await bench.plan(probe_hand))
+            timing.ours_plan = bench.scan_summary(await bench.plan(bench.literal_sql(probe_statement)))
+            timing.limit_plan = bench.scan_summary(await bench.plan(probe_hand))
             if timing.ours_count != timing.limit_count:
                 raise RuntimeError(f"{database}: probe {text!r} counted {timing.ours_count} vs {timing.limit_count}")
             result.probes.append(timing)
             log(f"  sql     {database:<10} probe {text:<26} ours {timing.ours_s * 1000:7.1f} ms "
-                f"(index {'yes' if timing.ours_index else 'no'})  hand-written {timing.limit_s * 1000:7.1f} ms "
-                f"(index {'yes' if timing.limit_index else 'no'})  ratio {timing.ratio:.2f}")
+                f"[{timing.ours_plan}]  hand-written {timing.limit_s * 1000:7.1f} ms [{timing.limit_plan}]  "
+                f"ratio {timing.ratio:.2f}")
     return result
 
 

@@ -199,7 +199,7 @@ def expr_text(report: ExprReport) -> str:
                          f"{1000 * m.limit_s:>9.1f} {m.ratio:>6.2f} {m.ours_count:>8}")
             for p in result.probes:
                 lines.append(f"{'probe ' + p.label:<28} {result.database:<10} {result.rows:>9} {1000 * p.ours_s:>9.1f} "
-                             f"{1000 * p.limit_s:>9.1f} {p.ratio:>6.2f} {p.ours_count:>8}  index ours "
+                             f"{1000 * p.limit_s:>9.1f} {p.ratio:>6.2f} {p.ours_count:>8}  index seek: ours "
                              f"{'yes' if p.ours_index else 'no'}, hand {'yes' if p.limit_index else 'no'}")
     return "\n".join(lines)
 
@@ -286,13 +286,17 @@ def expr_markdown(report: ExprReport, repeat: int) -> list[str]:
             "can the compiled SQL use an index where the hand-written SQL does? (The platform makes no such "
             "indexes today; this shows what the compiled form would allow if it did.)",
             "",
-            "| database | condition | matches | ours | index | hand-written | index | ratio |",
-            "| --- | --- | ---: | ---: | --- | ---: | --- | ---: |",
+            "| database | condition | matches | ours | hand-written | ratio | index seek (ours / hand) |",
+            "| --- | --- | ---: | ---: | ---: | ---: | --- |",
         ]
         for result in report.sql:
             for p in result.probes:
                 out.append(f"| {result.database} | `{p.label}` | {p.ours_count:,} | {1000 * p.ours_s:.1f} ms | "
-                           f"{'yes' if p.ours_index else 'no'} | {1000 * p.limit_s:.1f} ms | "
-                           f"{'yes' if p.limit_index else 'no'} | **{p.ratio:.2f}** |")
+                           f"{1000 * p.limit_s:.1f} ms | **{p.ratio:.2f}** | "
+                           f"{'yes' if p.ours_index else '**no**'} / {'yes' if p.limit_index else 'no'} |")
+        out += ["", "How each side's plan applies the condition (ours, then hand-written):", ""]
+        for result in report.sql:
+            for p in result.probes:
+                out.append(f"- {result.database}, `{p.label}`: ours `{p.ours_plan}`; hand-written `{p.limit_plan}`")
         out.append("")
     return out

@@ -68,9 +68,10 @@ async def to_csv(reader: RecordReader, form: FormStore, lang: str, **query) -> b
 
 
 async def to_xlsx(reader: RecordReader, form: FormStore, lang: str, **query) -> bytes:
-    workbook = Workbook(write_only=True)
+    workbook = Workbook()
     keys, labels = headers(form, lang)
-    main = workbook.create_sheet(_sheet_name(form.definition.name))
+    main = workbook.active
+    main.title = _sheet_name(form.definition.name)
     main.append(labels)
     children = [(key, store) for key, store in form.fields.items() if store.child is not None]
     child_sheets = {}
