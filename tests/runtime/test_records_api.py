@@ -165,3 +165,14 @@ async def test_seed_data_with_references_is_loaded_through_the_write_path(api):
     assert [g["title"] for g in customers[2]["communities"]] == ["阳光花园团购1群", "锦绣小区邻里群"]
     orders = (await api.client.get(records_url("order", "scrm"), params={"sort": "id"})).json()["items"]
     assert orders[0]["lines"][0]["product"]["title"].startswith("海南妃子笑荔枝")
+
+
+async def test_the_scrm_template_totals_its_order_lines(api):
+    import json
+
+    from tests.conftest import TEMPLATE_PATH
+
+    await api.import_app(json.loads(TEMPLATE_PATH.read_text(encoding="utf-8")), demo_data=True)
+    orders = (await api.client.get(records_url("order", "scrm"), params={"sort": "id"})).json()["items"]
+    assert [o["goods_total"] for o in orders] == [167.2, 69, 59.9]
+    assert orders[0]["lines"][0]["subtotal"] == 119.8
