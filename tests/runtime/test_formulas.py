@@ -92,3 +92,17 @@ async def test_designers_get_the_functions_and_a_live_check(api):
     bad = await api.client.post("/api/expr/check", json={"app": "shop", "form": "order", "expr": "amount > 'x'",
                                                          "expect": "bool"})
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["position"] == 0
+
+
+async def test_date_and_datetime_formulas_read_back_as_dates(api):
+    doc = {"format": "nocode.app/v1", "key": "crm", "name": "CRM", "forms": [{"key": "lead", "name": "线索", "fields": [
+        {"key": "met_at", "type": "datetime"}, {"key": "met_on", "type": "date"},
+        {"key": "follow_up_at", "type": "formula", "expr": "met_at + 1.5"},
+        {"key": "follow_up_on", "type": "formula", "expr": "met_on + 3"},
+        {"key": "summary", "type": "formula", "expr": "'见面 ' & met_at"}]}]}
+    await api.import_app(doc)
+    lead = (await api.client.post(records_url("lead", "crm"), json={
+        "met_at": "2026-11-20T10:15:30.250", "met_on": "2026-11-30"})).json()
+    assert lead["follow_up_at"] == "2026-11-21T22:15:30.250000+08:00"
+    assert lead["follow_up_on"] == "2026-12-03"
+    assert lead["summary"] == "见面 2026-11-20 10:15:30"
