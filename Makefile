@@ -47,6 +47,7 @@ test-python: $(VENV)/.installed
 	$(PY) -m pytest -q --ignore=tests/e2e
 
 bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) -m bench
 
 clean:

@@ -13,9 +13,10 @@ import uuid
 from pathlib import Path
 
 from bench.data import members
-from bench.expressions import BASE_RECORDS as EXPR_BASE_RECORDS, BASE_ROWS as EXPR_BASE_ROWS, ExprReport, \
-    run_expressions
-from bench.inserts import Run, pg_drop, pg_create, run_inserts
+from bench.expressions import BASE_RECORDS as EXPR_BASE_RECORDS
+from bench.expressions import BASE_ROWS as EXPR_BASE_ROWS
+from bench.expressions import ExprReport, run_expressions
+from bench.inserts import Run, pg_create, pg_drop, run_inserts
 from bench.report import expr_text, machine, markdown, text_table
 
 PG_URL = os.environ.get("NOCODE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
@@ -51,7 +52,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 async def expressions(args: argparse.Namespace, notes: list[str]) -> tuple[ExprReport, str | None]:
     """The expression section: Python evaluation, then the SQL filter on each database asked for."""
-    log = lambda m: print(m, flush=True)  # noqa: E731
+    def log(message: str) -> None:
+        print(message, flush=True)
+
     print(f"expressions: {args.expr_records:,} records in Python, {args.expr_rows:,} rows in SQL", flush=True)
     work = Path(tempfile.mkdtemp(prefix="nocode_bench_expr_"))
     databases, pg_version, pg_name, admin = [], None, None, None
