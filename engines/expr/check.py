@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from engines.expr.ast import Binary, Call, In, Literal, Member, Name, Node, Unary
 from engines.expr.errors import ExprError
-from engines.expr.types import BOOL, DATE, DATETIME, NULL, NUMBER, TEXT, T, comparable, rows, scalar, type_args
+from engines.expr.types import BOOL, DATETIME, NULL, NUMBER, TEXT, T, comparable, rows, scalar, type_args
 
 MAX_PATH = 4
 MAX_NODES = 1000
@@ -207,8 +207,8 @@ def _arithmetic(node: Binary, left: T, right: T) -> T:
         return NUMBER
     if node.op in ("+", "-") and lk in ("date", "datetime") and rk in ("number", "null"):
         return T(lk)  # a date plus or minus days
-    if node.op == "-" and lk == rk and lk in ("date", "datetime"):
-        return NUMBER  # days between
+    if node.op == "-" and rk in ("date", "datetime") and lk in (rk, "null"):
+        return NUMBER  # days between (NULL - d is empty, as d - NULL is)
     raise ExprError("expr_operand_type", node.start, op=node.op, **_pair(left, right))
 
 

@@ -1,6 +1,7 @@
 """Expression text → syntax tree: a small tokenizer and a Pratt parser (no eval, bounded length and depth)."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ _TOKEN = re.compile(r"""
   | (?P<string>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op><=|>=|<>|!=|==|[-+*/&=<>(),.])
-""", re.VERBOSE)
+""", re.VERBOSE | re.DOTALL)  # DOTALL: a backslash may escape a line break inside text
 KEYWORDS = {"AND", "OR", "NOT", "IN", "TRUE", "FALSE", "NULL"}
 COMPARISONS = {"=", "==", "!=", "<>", "<", "<=", ">", ">="}
 # What the parser hoped for, for messages: (zh, en)
@@ -26,6 +27,7 @@ EXPECTED = {
     "(": ("「(」", "'('"),
     "name": ("字段名", "a field name"),
     "end": ("公式结束", "the end of the expression"),
+    "number": ("大小合理的数字", "a number of sensible size"),
     ", or )": ("「,」或「)」", "',' or ')'"),
 }
 
@@ -61,7 +63,7 @@ def tokenize(text: str) -> list[Token]:
 def _unquote(raw: str) -> str:
     quote, body = raw[0], raw[1:-1]
     body = body.replace(quote * 2, quote)
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body, flags=re.DOTALL)
 
 
 # Binding power of infix operators; higher binds tighter.
@@ -124,7 +126,11 @@ class Parser:
     def prefix(self) -> Node:
         token = self.advance()
         if token.kind == "number":
-            return Literal(token.start, token.end, value=float(token.text))
+            value = float(token.text)
+            if not math.isfinite(value):  # 1e999: infinity would follow different rules in each back end
+                self.index -= 1
+                self.fail("number")
+            return Literal(token.start, token.end, value=value)
         if token.kind == "string":
             return Literal(token.start, token.end, value=_unquote(token.text))
         if token.kind == "keyword" and token.text in ("TRUE", "FALSE"):
@@ -212,4 +218,4 @@ def _check_depth(root: Node) -> None:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ExprError("expr_too_deep", node.start, limit=MAX_DEPTH)
-        stack.extend((child, depth + 1) for child in children(node))
+        stack.extend((child, depth + 1) for child in reversed(children(node)))  # first in reading order

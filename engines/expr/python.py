@@ -7,12 +7,22 @@ a list of ids or records.
 
 Empty values (None): arithmetic with an empty value is empty; comparisons are never empty — `=` and
 `!=` treat two empties as equal, and <, <=, >, >= with an empty side are false; & treats empty as "".
+A condition that is empty all the same (NULL, an IF without its else) counts as false: NOT makes it true,
+AND and OR read it as false, IF takes the else branch. `x IN (…)` is false for an empty x (NOT IN true), and an
+empty option matches nothing.
+
+Inside an aggregate, the rows' fields come from the row and every other name from the record that owns the
+rows: `SUM(lines.qty * discount)`. `&` writes numbers without a needless ".0", dates as YYYY-MM-DD and
+date-times as the wall-clock time in the deployment's zone, to the second (as the SQL back end does).
+A date moved off the calendar (past year 9999) is empty here and on SQLite; PostgreSQL refuses the query.
+The SQL back end (engines.expr.sql) follows every rule above; tests/runtime/expr/test_properties.py holds it
+to them on generated expressions and records.
 """
 from __future__ import annotations
 
 import math
 import operator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -31,13 +41,17 @@ def ref_id(value):
     return value.get("id") if isinstance(value, dict) else value
 
 
-def text_of(value) -> str:
+def text_of(value, tz=None) -> str:
+    """A value as `&` joins it. Given the deployment's zone, a date-time is written as its wall-clock time there
+    to the second, as the SQL back end writes it (stored date-times are naive UTC)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, datetime) and tz is not None:
+        return value.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, (datetime, date)):
         return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
     return str(value)
@@ -50,6 +64,15 @@ def equal(a, b) -> bool:
     if isinstance(a, list) or isinstance(b, list):
         return list(a or []) == list(b or [])
     return a == b
+
+
+class _Row:
+    """What an aggregate's per-row expression sees: the row it is on and the record that owns the rows, so
+    `SUM(lines.qty * discount)` reads qty from the row and discount from the record (as the SQL does)."""
+    __slots__ = ("record", "row")
+
+    def __init__(self, record, row):
+        self.record, self.row = record, row
 
 
 class PythonCompiler:
@@ -68,7 +91,15 @@ class PythonCompiler:
         if node.type.is_rows and self.row_source == node.type.source:
             # inside an aggregate: read from the current row; the collection step is where rows begin
             first = next(i for i, s in enumerate(steps) if s.kind in ("subtable", "many"))
-            read = _reader(steps[first + 1:], row=True)
+            on_row = _reader(steps[first + 1:], row=True)
+
+            def read(env, ctx):
+                return on_row(env.row, ctx)
+        elif self.row_source is not None:  # inside an aggregate, a value of the record itself
+            on_record = _reader(steps, row=False)
+
+            def read(env, ctx):
+                return on_record(env.record, ctx)
         else:
             read = _reader(steps, row=False)
         if (node.type.item or node.type).kind == "bool":  # an unticked checkbox is false, never empty
@@ -106,7 +137,7 @@ class PythonCompiler:
                 return compare(a, b)
             return ordered
         if op == "&":
-            return lambda env, ctx: text_of(left(env, ctx)) + text_of(right(env, ctx))
+            return lambda env, ctx: text_of(left(env, ctx), ctx.tz) + text_of(right(env, ctx), ctx.tz)
         kinds = (node.left.type.item or node.left.type).kind, (node.right.type.item or node.right.type).kind
         return _arithmetic(op, kinds, left, right)
 
@@ -134,10 +165,12 @@ class PythonCompiler:
             self.row_source = outer
         collection = _collection(arg, source)
         bare = isinstance(arg, Name) and arg.path == tuple(source.split("."))
+        nested = self.row_source is not None  # inside another aggregate: env is a _Row
 
         def aggregate(env, ctx):
-            items = collection(env, ctx) or []
-            values = [1 if bare else number(per_row(item, ctx)) for item in items]
+            record = env.record if nested else env
+            items = collection(record, ctx) or []
+            values = [1 if bare else number(per_row(_Row(record, item), ctx)) for item in items]
             return function.reduce(values)
         return aggregate
 
@@ -191,9 +224,12 @@ def _arithmetic(op: str, kinds: tuple[str, str], left: PyFn, right: PyFn) -> PyF
             if rk in ("date", "datetime"):
                 delta = a - b
                 return delta.total_seconds() / 86400 if lk == "datetime" else float(delta.days)
-            if lk == "date":  # whole days, toward zero
-                b = math.trunc(b)
-            return a + timedelta(days=b) if op == "+" else a - timedelta(days=b)
+            try:
+                if lk == "date":  # whole days, toward zero
+                    b = math.trunc(b)
+                return a + timedelta(days=b) if op == "+" else a - timedelta(days=b)
+            except (OverflowError, ValueError):  # off the calendar (past 9999-12-31): empty, as in SQLite
+                return None
         if op == "+":
             return a + b
         if op == "-":

@@ -6,12 +6,12 @@ engines.expr.python, so both back ends give the same answer; the property tests 
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 from typing import Any, Protocol
 
 from sqlalchemy import (Boolean, Date, DateTime, Float, Integer, String, Text, and_, case, cast, false, func,
-                        literal, not_, null, or_, select, type_coerce)
-from sqlalchemy.sql.elements import ColumnElement
+                        literal, not_, null, or_, select, true, type_coerce)
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 
 from engines.expr.ast import Binary, Call, In, Literal, Name, Node, Unary
 from engines.expr.functions.base import EvalContext
@@ -91,7 +91,8 @@ class SqlCompiler:
         if kind == "bool":
             return case((column.is_(None), ""), (column, "TRUE"), else_="FALSE")
         if kind == "number" or kind == "ref":
-            whole = cast(cast(column, Integer), Text) if self.sqlite else cast(cast(column, Float), Text)
+            # PostgreSQL: + 0 turns a negative zero (-0 * 1) into 0, which Python and SQLite print as "0"
+            whole = cast(cast(column, Integer), Text) if self.sqlite else cast(cast(column, Float) + 0, Text)
             if self.sqlite:
                 formatted = case((column == cast(column, Integer), whole), else_=cast(cast(column, Float), Text))
             else:
@@ -119,6 +120,8 @@ class SqlCompiler:
 
     # ---- compilation -------------------------------------------------------------------------------------------
     def compile(self, node: Node) -> ColumnElement:
+        if _scalar(node.type) == "null":  # NULL, IF(c, NULL, NULL)…: only ever empty; a bare NULL types best
+            return null()
         return getattr(self, "_" + type(node).__name__.lower())(node)
 
     def typed(self, node: Node) -> ColumnElement:
@@ -148,6 +151,8 @@ class SqlCompiler:
             value = self._follow(steps, self.base, self.form)
         if (node.type.item or node.type).kind == "bool":
             return func.coalesce(value, false())
+        if (node.type.item or node.type).kind == "list":  # JSON null (how an empty list is written) is empty too
+            return case((cast(value, Text) == "null", null()), else_=value)
         return value
 
     def _follow(self, steps, table, form: str) -> ColumnElement:
@@ -164,45 +169,64 @@ class SqlCompiler:
         # correlate with every enclosing table but the new alias, however deep the nesting
         return select(inner).where(target.c.id == column).correlate_except(target).scalar_subquery()
 
+    def truth(self, node: Node, column) -> ColumnElement:
+        """A condition as Python reads it: an empty condition (NULL, IF without else) is false, never NULL —
+        else NOT, AND and OR would pass SQL's unknown on where Python has an answer."""
+        if isinstance(node, (Binary, In, Unary, Name)) or (isinstance(node, Literal) and node.value is not None):
+            return column  # never NULL: comparisons, IN, NOT, AND, OR and checkboxes are coalesced already
+        return func.coalesce(column, false())
+
     def _unary(self, node: Unary) -> ColumnElement:
         operand = self.compile(node.operand)
-        return not_(operand) if node.op == "NOT" else -operand
+        if node.op == "NOT":  # grouped: SQLAlchemy writes NOT x unbracketed (x = 0 on SQLite), so `NOT x IS y` misreads
+            return Grouping(not_(self.truth(node.operand, operand)))
+        return cast(null(), Float) if _empty(node.operand) else -operand
 
     def _binary(self, node: Binary) -> ColumnElement:
         left, right = self.compile(node.left), self.compile(node.right)
         lt, rt = _scalar(node.left.type), _scalar(node.right.type)
         op = node.op
         if op == "AND":
-            return and_(left, right)
+            return and_(self.truth(node.left, left), self.truth(node.right, right))
         if op == "OR":
-            return or_(left, right)
+            return or_(self.truth(node.left, left), self.truth(node.right, right))
         if op in ("=", "!="):
-            if isinstance(node.right, Literal) and node.right.value is None:
+            if _empty(node.right):
                 return left.is_(None) if op == "=" else left.is_not(None)
-            if isinstance(node.left, Literal) and node.left.value is None:
+            if _empty(node.left):
                 return right.is_(None) if op == "=" else right.is_not(None)
             if "datetime" in (lt, rt) and self.sqlite:
                 left, right = func.julianday(left), func.julianday(right)
             return left.is_not_distinct_from(right) if op == "=" else left.is_distinct_from(right)
         if op in ("<", "<=", ">", ">="):
+            if _empty(node.left) or _empty(node.right):
+                return false()  # ordering with an empty side is false (and SQLAlchemy refuses `x < NULL`)
             return self.ordered(left, right, lt if lt != "null" else rt, op)
-        if op == "&":
-            return self.text(left, lt) + self.text(right, rt)
+        if op == "&":  # a joined text is never NULL: no need to convert it again (and long chains stay shallow)
+            left = left if _joined(node.left) else self.text(left, lt)
+            return left + (right if _joined(node.right) else self.text(right, rt))
+        if "null" in (lt, rt):  # empty, typed for the database (PostgreSQL cannot add an untyped NULL to a date)
+            return cast(null(), _SQL_TYPES[_scalar(node.type)]())
         return self._arithmetic(op, lt, rt, left, right)
 
     def _arithmetic(self, op, lt, rt, left, right) -> ColumnElement:
         if lt in ("date", "datetime"):
             if rt in ("date", "datetime"):
                 difference = self.day_number(left, lt) - self.day_number(right, rt)
-                return self.floor(difference) if lt == "date" else difference
+                if lt == "date":
+                    return self.floor(difference)
+                if self.sqlite:  # julianday() is off by up to 5e-10 days; SQLite keeps whole milliseconds, so round
+                    return func.round(difference * 86400000.0) / 86400000.0
+                return difference
             days = right if op == "+" else -right
             if lt == "date":
-                if self.sqlite:
-                    return func.date(left, func.printf("%+d days", self.trunc(days)))
+                if self.sqlite:  # 'N days' is NULL when N is (printf would make it '+0 days': no change)
+                    return func.date(left, cast(self.trunc(days), Text) + " days")
                 return left + self.trunc(days)
             if self.sqlite:
+                # one function a step, so long chains stay within Python's recursion limit when compiled;
                 # the six-digit fraction SQLAlchemy writes, so stored and computed values read back alike
-                return func.strftime("%Y-%m-%d %H:%M:%f", func.julianday(left) + days) + "000"
+                return func.strftime("%Y-%m-%d %H:%M:%f", left, cast(days, Text) + " days") + "000"
             return left + days * literal(timedelta(days=1))
         if op == "+":
             return left + right
@@ -213,14 +237,29 @@ class SqlCompiler:
         return cast(left, Float) / func.nullif(cast(right, Float), 0)
 
     def _in(self, node: In) -> ColumnElement:
-        subject = self.compile(node.subject)
-        found = func.coalesce(subject.in_([self.compile(o) for o in node.options]), false())
-        return not_(found) if node.negated else found
+        options = [o for o in node.options if not _empty(o)]  # an empty option equals no value (Python's equal)
+        if _empty(node.subject) or not options:
+            return true() if node.negated else false()
+        subject, values = self.compile(node.subject), [self.compile(o) for o in options]
+        if _scalar(node.subject.type) == "datetime" and self.sqlite:  # as `=` compares them
+            subject, values = func.julianday(subject), [func.julianday(v) for v in values]
+        found = func.coalesce(subject.in_(values), false())
+        return Grouping(not_(found)) if node.negated else found  # grouped: see _unary
 
     def _call(self, node: Call) -> ColumnElement:
         function = node.function
         if not function.aggregate:
-            return function.compile_sql(node, [self.compile(arg) for arg in node.args], self)
+            args = [self.compile(arg) for arg in node.args]
+            params = getattr(function, "params", ())
+            variadic = next((spec[1:] for spec in params if spec.startswith("*")), None)
+            for i, arg in enumerate(node.args):  # condition arguments (AND, OR, NOT): empty is false
+                spec = params[i] if i < len(params) and not params[i].startswith("*") else variadic
+                if spec is not None and spec.rstrip("?") == "bool":
+                    args[i] = self.truth(arg, args[i])
+            result = function.compile_sql(node, args, self)
+            if _scalar(node.type) == "bool":  # typed, so NOT applies (HAS_TAG's @> is typed JSON); grouped: see _unary
+                return Grouping(type_coerce(result, Boolean()))
+            return result
         return self._aggregate(node, function)
 
     def _aggregate(self, node: Call, function) -> ColumnElement:
@@ -240,14 +279,28 @@ class SqlCompiler:
             rows = self.alias(self.tables.table(collection.target))
             frm, where = link.join(rows, rows.c.id == link.c.target_id), link.c.source_id == owner_id
             own = (link, rows)
-        self.rows[source] = rows
+        outer, self.rows[source] = self.rows.get(source), rows
         try:
             bare = isinstance(arg, Name) and arg.path == tuple(source.split("."))
             per_row = rows.c.id if bare else self.compile(arg)
-        finally:
-            del self.rows[source]
+            if _scalar(arg.type) == "text" and not self.sqlite:  # MIN/MAX in code-point order, as Python and `<`
+                per_row = per_row.collate("C")
+        finally:  # back to the rows of an enclosing aggregate over the same collection, if any
+            if outer is None:
+                del self.rows[source]
+            else:
+                self.rows[source] = outer
         return (select(function.sql_aggregate(self, per_row)).select_from(frm).where(where)
                 .correlate_except(*own).scalar_subquery())
+
+
+def _joined(node: Node) -> bool:
+    return isinstance(node, Binary) and node.op == "&"
+
+
+def _empty(node: Node) -> bool:
+    """The node can only be empty (NULL, or IF/BLANKVALUE of NULLs): the checker typed it null."""
+    return _scalar(node.type) == "null"
 
 
 def _scalar(t: T) -> str:

@@ -38,7 +38,7 @@ APP = {
             {"key": "n", "type": "number"}, {"key": "m", "type": "money"}, {"key": "t", "type": "text"},
             {"key": "s", "type": "select", "options": ["a", "b", "c"]},
             {"key": "d", "type": "date"}, {"key": "dt", "type": "datetime"}, {"key": "c", "type": "checkbox"},
-            {"key": "r", "type": "relation", "target": "partner"},
+            {"key": "r", "type": "relation", "target": "partner"}, {"key": "tg", "type": "tags"},
             {"key": "friends", "type": "relation", "target": "partner", "many": True},
             {"key": "lines", "type": "subtable", "fields": [
                 {"key": "q", "type": "number"}, {"key": "p", "type": "money"}]}]},
@@ -46,7 +46,7 @@ APP = {
 }
 PARTNERS = [{"name": "Ann", "score": 2}, {"name": "bob", "score": None}, {"name": "Émile", "score": -1.5},
             {"name": None, "score": 0}]
-EXAMPLES = int(os.environ.get("NOCODE_PROPERTY_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("NOCODE_PROPERTY_EXAMPLES", "150"))  # ~6 s a database; thousands find more
 
 
 # ---- records ---------------------------------------------------------------------------------------------------
@@ -69,6 +69,7 @@ def record(draw, partner_ids):
         "n": draw(small_numbers), "m": draw(small_numbers), "t": draw(maybe(texts)),
         "s": draw(maybe(st.sampled_from(["a", "b", "c"]))), "d": draw(maybe(days)), "dt": draw(maybe(moments)),
         "c": draw(st.sampled_from([None, True, False])), "r": draw(maybe(st.sampled_from(partner_ids))),
+        "tg": draw(st.lists(st.sampled_from(["x", "y", "中"]), max_size=2, unique=True)),
         "friends": draw(st.lists(st.sampled_from(partner_ids), max_size=3, unique=True)),
         "lines": draw(st.lists(st.fixed_dictionaries({"q": small_numbers, "p": small_numbers}), max_size=3)),
     }
@@ -79,10 +80,11 @@ def record(draw, partner_ids):
 EXACT_ATOMS = ["n", "m", "r.score", "COUNT(lines)", "COUNT(lines.q)", "SUM(lines.q)", "SUM(lines.p)",
                "MIN(lines.q)", "MAX(lines.p)", "SUM(lines.q * lines.p)", "COUNT(friends)", "SUM(friends.score)",
                "MAX(friends.score)", "COUNT(lines.q > 1)", "SUM(-lines.q)", "SUM(lines.q + m)",
-               "SUM(lines.p * COUNT(friends))", "MAX(friends.score * n)", "NULL"]
-ROUGH_ATOMS = ["AVG(lines.q)", "AVG(lines.p)", "AVG(friends.score)", "dt - NOW()", "NOW() - dt"]
+               "SUM(lines.p * COUNT(friends))", "MAX(friends.score * n)", "SUM(SUM(lines.p) * lines.q)", "NULL"]
+ROUGH_ATOMS = ["SUM(lines.q / SUM(lines.q))", "AVG(lines.q)", "AVG(lines.p)", "AVG(friends.score)", "dt - NOW()",
+               "NOW() - dt"]
 TEXT_ATOMS = ["t", "s", "r.name", "MIN(friends.name)", "MAX(friends.name)", "NULL"]
-BOOL_ATOMS = ["c", "TRUE", "FALSE", "NULL", "r.score > 1"]
+BOOL_ATOMS = ["c", "TRUE", "FALSE", "NULL", "r.score > 1", "HAS_TAG(tg, 'x')", "ISBLANK(tg)", "tg = tg"]
 DATE_ATOMS = ["d", "TODAY()", "NULL"]
 DATETIME_ATOMS = ["dt", "NOW()", "NULL"]
 REF_ATOMS = ["r", "NULL", "CURRENT_USER()"]
@@ -120,7 +122,7 @@ def number(draw, depth=0, exact=False):
         return f"IFS({draw(condition(depth + 1))}, {draw(sub)}, {draw(condition(depth + 1))}, {draw(sub)})"
     if form == "blank":
         return f"BLANKVALUE({draw(sub)}, {draw(sub)})"
-    return f"{p(draw(day(depth + 1)))} - {p(draw(day(depth + 1)))}"  # whole days between dates
+    return f"{p(draw(day(depth + 1)))} - {p(draw(day(depth + 1, nullable=False)))}"  # days between dates
 
 
 @st.composite
@@ -138,7 +140,10 @@ def text(draw, depth=0):
         return " & ".join(p(part) for part in parts)
     if form == "if":
         return f"IF({draw(condition(depth + 1))}, {draw(text(depth + 1))}, {draw(text(depth + 1))})"
-    return f"BLANKVALUE({draw(text(depth + 1))}, {draw(text(depth + 1))})"
+    # Only values that are never '' come first: BLANKVALUE('', x) is x in Python but '' in SQL (COALESCE), see
+    # engines/expr/functions/logic.py; a stored text is never '' (the write path keeps blank text as empty).
+    first = draw(st.sampled_from([a for a in TEXT_ATOMS + LITERAL_TEXTS if a != "''"]))
+    return f"BLANKVALUE({first}, {draw(text(depth + 1))})"
 
 
 def printable(kind: str, depth: int):
@@ -147,26 +152,30 @@ def printable(kind: str, depth: int):
 
 
 @st.composite
-def day(draw, depth=0):
+def day(draw, depth=0, nullable=True):
+    """A date; not `nullable` where it is an operand of date arithmetic, since a bare NULL there would make
+    the whole expression a number (NULL + 1) or a date (d - NULL) instead."""
     leaf = depth >= MAX_DEPTH or draw(st.integers(0, 2)) == 0
     if leaf:
-        return draw(st.sampled_from(DATE_ATOMS))
+        return draw(st.sampled_from(DATE_ATOMS if nullable else DATE_ATOMS[:-1]))
     form = draw(st.sampled_from(["+", "-", "if"]))
     if form == "if":
-        return f"IF({draw(condition(depth + 1))}, {draw(day(depth + 1))}, {draw(day(depth + 1))})"
-    return f"{p(draw(day(depth + 1)))} {form} {p(draw(small_offset()))}"
+        sub = day(depth + 1, nullable)
+        return f"IF({draw(condition(depth + 1))}, {draw(sub)}, {draw(sub)})"
+    return f"{p(draw(day(depth + 1, nullable=False)))} {form} {p(draw(small_offset()))}"
 
 
 @st.composite
-def moment(draw, depth=0):
+def moment(draw, depth=0, nullable=True):
     leaf = depth >= MAX_DEPTH or draw(st.integers(0, 2)) == 0
     if leaf:
-        return draw(st.sampled_from(DATETIME_ATOMS))
+        return draw(st.sampled_from(DATETIME_ATOMS if nullable else DATETIME_ATOMS[:-1]))
     form = draw(st.sampled_from(["+", "-", "if"]))
     if form == "if":
-        return f"IF({draw(condition(depth + 1))}, {draw(moment(depth + 1))}, {draw(moment(depth + 1))})"
+        sub = moment(depth + 1, nullable)
+        return f"IF({draw(condition(depth + 1))}, {draw(sub)}, {draw(sub)})"
     offset = draw(st.one_of(halves.map(number_literal), st.sampled_from(["n", "m", "COUNT(lines)", "r.score"])))
-    return f"{p(draw(moment(depth + 1)))} {form} {p(offset)}"
+    return f"{p(draw(moment(depth + 1, nullable=False)))} {form} {p(offset)}"
 
 
 def small_offset():
@@ -190,7 +199,7 @@ def condition(draw, depth=0):
     if leaf:
         return draw(st.sampled_from(BOOL_ATOMS))
     form = draw(st.sampled_from(["compare", "compare", "compare", "and", "or", "not", "AND()", "OR()", "NOT()",
-                                 "in", "blank", "if", "if2"]))
+                                 "in", "blank", "if", "if2", "tag"]))
     sub = condition(depth + 1)
     if form == "compare":
         kind = draw(st.sampled_from(KINDS))
@@ -215,6 +224,8 @@ def condition(draw, depth=0):
         return f"ISBLANK({draw(expression(draw(st.sampled_from(KINDS)), depth + 1))})"
     if form == "if":
         return f"IF({draw(sub)}, {draw(sub)}, {draw(sub)})"
+    if form == "tag":
+        return f"HAS_TAG(tg, {draw(text(depth + 1))})"
     return f"IF({draw(sub)}, {draw(sub)})"  # empty when the condition fails: a condition that may be empty
 
 
