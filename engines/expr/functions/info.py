@@ -1,7 +1,7 @@
 """CURRENT_USER, HAS_TAG, TODAY, NOW: facts about the moment, the person and a record's tags."""
 from __future__ import annotations
 
-from sqlalchemy import exists, func, literal, select, Integer
+from sqlalchemy import Boolean, Integer, exists, func, literal, select
 
 from engines.expr.functions.base import Simple
 from engines.expr.types import T
@@ -65,7 +65,7 @@ class HasTag(Simple):
             each = func.json_each(tags).table_valued("value")
             # correlate with the record being filtered, not a fresh copy of its table
             return exists(select(1).select_from(each).where(each.c.value == tag).correlate_except(each))
-        return func.coalesce(tags.op("@>")(func.jsonb_build_array(tag)), False)
+        return func.coalesce(tags.op("@>", return_type=Boolean)(func.jsonb_build_array(tag)), False, type_=Boolean)
 
 
 FUNCTIONS = [CurrentUser(), Today(), Now(), HasTag()]
