@@ -12,7 +12,8 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 metadata = MetaData(naming_convention=NAMING)
-Json = JSON().with_variant(JSONB(), "postgresql")
+# An empty value is SQL NULL, never JSON null, so "is empty" means one thing everywhere.
+Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 users = Table(
     "users", metadata,

@@ -165,9 +165,7 @@ class Checker:
             t = self.check(option)
             if t.is_rows or not comparable(subject, t):
                 raise ExprError("expr_compare_types", option.start, **_pair(subject, t))
-        if subject.is_rows:
-            raise ExprError("expr_rows_outside_aggregate", node.start, name="IN")
-        return BOOL
+        return rows(BOOL, subject.source) if subject.is_rows else BOOL  # rows only get here inside an aggregate
 
     def _call(self, node: Call) -> T:
         try:
@@ -182,7 +180,13 @@ class Checker:
         finally:
             if function.aggregate:
                 self.aggregate_depth -= 1
-        return function.check(node, args)
+        sources = {a.source for a in args if a.is_rows}
+        if function.aggregate or not sources:
+            return function.check(node, args)
+        # inside an aggregate, a function of row values gives one value per row: SUM(ROUND(lines.qty, 2))
+        if len(sources) > 1:
+            raise ExprError("expr_mixed_rows", node.start)
+        return rows(function.check(node, [scalar(a) for a in args]), sources.pop())
 
     def _member(self, node: Member) -> T:
         raise ExprError("expr_unknown_field", node.start, form=self.scope.form, name=node.name)

@@ -48,8 +48,10 @@ def text_of(value, tz=None) -> str:
         return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        from engines.expr.functions.text import number_text  # numbers read as CONCAT and TEXT write them
+
+        return number_text(value)
     if isinstance(value, datetime) and tz is not None:
         return value.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, (datetime, date)):

@@ -91,13 +91,9 @@ class SqlCompiler:
         if kind == "bool":
             return case((column.is_(None), ""), (column, "TRUE"), else_="FALSE")
         if kind == "number" or kind == "ref":
-            # PostgreSQL: + 0 turns a negative zero (-0 * 1) into 0, which Python and SQLite print as "0"
-            whole = cast(cast(column, Integer), Text) if self.sqlite else cast(cast(column, Float) + 0, Text)
-            if self.sqlite:
-                formatted = case((column == cast(column, Integer), whole), else_=cast(cast(column, Float), Text))
-            else:
-                formatted = whole
-            return func.coalesce(formatted, "")
+            from engines.expr.functions.text import number_text_sql  # numbers read as CONCAT and TEXT write them
+
+            return func.coalesce(number_text_sql(self, column), "")
         if kind == "date":
             return func.coalesce(cast(column, Text), "")
         if kind == "datetime":

@@ -150,7 +150,10 @@ class BlankValue(Simple):
     def py(self, ctx, value, fallback):
         return fallback if value is None or value == "" else value
 
-    def sql(self, c, column, fallback):
+    def compile_sql(self, call, args, c):
+        column, fallback = args
+        if call.args[0].type.kind == "text":  # empty text is blank too, as in Python
+            return case((func.coalesce(column, "") == "", fallback), else_=column)
         return func.coalesce(column, fallback)
 
 

@@ -78,3 +78,11 @@ CONDITIONS = [e for e in EXPRESSIONS if any(op in e for op in (" > ", " < ", " =
 async def test_filters_keep_the_same_records(lab, text):
     python_ids, sql_ids = await lab.where("order", text)
     assert python_ids == sql_ids, text
+
+
+@pytest.mark.parametrize("text", ["SUM(ROUND(lines.qty * lines.price, 0))", "SUM(IF(lines.qty > 1, 1, 0))",
+                                  "COUNT(lines.qty IN (1, 3))", "MAX(BLANKVALUE(lines.price, 0))",
+                                  "BLANKVALUE(note, 'none')", "note & amount", "weight & '|' & amount"])
+async def test_functions_of_rows_and_blank_text_agree(lab, text):
+    for python_value, sql_value in await lab.both("order", text):
+        assert same(python_value, sql_value), (text, python_value, sql_value)
