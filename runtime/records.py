@@ -77,7 +77,7 @@ class RecordReader:
         """A filter expression as a WHERE clause over the form's table (raises ExprError)."""
         expression = compiled(self.schema, form_key, text, expect="bool")
         return expression.sql(SchemaTables(self.schema), eval_context(self.ctx.tz, self.user_id),
-                              self.conn.dialect.name, form_key)
+                              self.conn.dialect.name, form_key, condition=True)
 
     # ---- query parts -------------------------------------------------------------------------------------------
     def _equals(self, form: FormStore, equals: dict[str, str]) -> tuple[list, list[Problem]]:

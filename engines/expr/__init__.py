@@ -28,11 +28,15 @@ class Compiled:
     type: T
     python: Any = field(repr=False)
 
-    def evaluate(self, record: Any, ctx: EvalContext) -> Any:
-        return self.python(record, ctx)
+    def __post_init__(self):
+        self.evaluate = self.python  # called per record: the closure itself, without a method around it
 
-    def sql(self, tables: Tables, ctx: EvalContext, dialect: str, form: str, base=None, typed: bool = False):
+    def sql(self, tables: Tables, ctx: EvalContext, dialect: str, form: str, base=None, typed: bool = False,
+            condition: bool = False):
+        """The expression over the form's table: a value (`typed` for a SELECT) or, with `condition`, a WHERE clause."""
         compiler = SqlCompiler(tables, form, ctx, dialect, base)
+        if condition:
+            return compiler.condition(self.node)
         return compiler.typed(self.node) if typed else compiler.compile(self.node)
 
     @property

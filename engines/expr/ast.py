@@ -73,3 +73,12 @@ def children(node: Node) -> list[Node]:
     if isinstance(node, Member):
         return [node.subject]
     return []
+
+
+def reads_fields(node: Node) -> bool:
+    """Whether the value depends on the record (a field name anywhere inside); memoised on the node."""
+    known = node.__dict__.get("_reads")
+    if known is None:
+        known = isinstance(node, Name) or any(reads_fields(child) for child in children(node))
+        node._reads = known
+    return known

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
-from engines.expr.ast import Binary, Call, In, Literal, Name, Node, Unary
+from engines.expr.ast import Binary, Call, In, Literal, Name, Node, Unary, reads_fields
 from engines.expr.functions.base import EvalContext
 
 PyFn = Callable[[Any, EvalContext], Any]
@@ -82,7 +82,10 @@ class PythonCompiler:
         self.row_source: str | None = None  # inside an aggregate: the collection whose rows we are on
 
     def compile(self, node: Node) -> PyFn:
-        return getattr(self, "_" + type(node).__name__.lower())(node)
+        function = getattr(self, "_" + type(node).__name__.lower())(node)
+        if isinstance(node, Literal) or reads_fields(node):
+            return function
+        return _once_per_context(function)  # TODAY() - 365, CURRENT_USER(): the same for every record
 
     def _literal(self, node: Literal) -> PyFn:
         value = node.value
@@ -119,12 +122,14 @@ class PythonCompiler:
         return negate
 
     def _binary(self, node: Binary) -> PyFn:
-        left, right = self.compile(node.left), self.compile(node.right)
         op = node.op
-        if op == "AND":
-            return lambda env, ctx: bool(left(env, ctx)) and bool(right(env, ctx))
-        if op == "OR":
-            return lambda env, ctx: bool(left(env, ctx)) or bool(right(env, ctx))
+        if op not in ("AND", "OR"):
+            left, right = self.compile(node.left), self.compile(node.right)
+        if op in ("AND", "OR"):  # a chain a AND b AND c… runs in one loop, not one call per operator
+            parts = [self.compile(part) for part in _chain(node, op)]
+            if op == "AND":
+                return lambda env, ctx: all(part(env, ctx) for part in parts)
+            return lambda env, ctx: any(part(env, ctx) for part in parts)
         if op == "=":
             return lambda env, ctx: equal(left(env, ctx), right(env, ctx))
         if op == "!=":
@@ -145,8 +150,15 @@ class PythonCompiler:
 
     def _in(self, node: In) -> PyFn:
         subject = self.compile(node.subject)
-        options = [self.compile(o) for o in node.options]
         negated = node.negated
+        if all(isinstance(o, Literal) and o.value is not None for o in node.options):
+            choices = frozenset(node.options[i].value for i in range(len(node.options)))  # one set test per record
+
+            def among(env, ctx):
+                value = number(ref_id(subject(env, ctx)))
+                return negated if value is None else (value in choices) != negated
+            return among
+        options = [self.compile(o) for o in node.options]
 
         def contains(env, ctx):
             value = subject(env, ctx)
@@ -175,6 +187,27 @@ class PythonCompiler:
             values = [1 if bare else number(per_row(_Row(record, item), ctx)) for item in items]
             return function.reduce(values)
         return aggregate
+
+
+def _chain(node: Node, op: str) -> list[Node]:
+    """The operands of a run of one operator: a AND (b AND c) → [a, b, c]."""
+    if isinstance(node, Binary) and node.op == op:
+        return _chain(node.left, op) + _chain(node.right, op)
+    return [node]
+
+
+def _once_per_context(function: PyFn) -> PyFn:
+    """A value that reads no field, computed once per evaluation context and reused for every record."""
+    memo = [(None, None)]
+
+    def constant(env, ctx):
+        seen, value = memo[0]
+        if seen is ctx:
+            return value
+        value = function(env, ctx)
+        memo[0] = (ctx, value)  # one tuple swap: safe when threads share the compiled expression
+        return value
+    return constant
 
 
 def _collection(node: Node, source: str) -> PyFn:

@@ -7,14 +7,16 @@ engines.expr.python, so both back ends give the same answer; the property tests 
 from __future__ import annotations
 
 from datetime import date, timedelta, timezone
+from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import (Boolean, Date, DateTime, Float, Integer, String, Text, and_, case, cast, false, func,
+from sqlalchemy import (Boolean, Date, DateTime, Float, Integer, Numeric, String, Text, and_, case, cast, false, func,
                         literal, not_, null, or_, select, true, type_coerce)
 from sqlalchemy.sql.elements import ColumnElement, Grouping
 
-from engines.expr.ast import Binary, Call, In, Literal, Name, Node, Unary
+from engines.expr.ast import Binary, Call, In, Literal, Name, Node, Unary, reads_fields
 from engines.expr.functions.base import EvalContext
+from engines.expr.python import compile_python
 from engines.expr.types import T
 
 _SQL_TYPES = {"number": Float, "text": Text, "bool": Boolean, "date": Date, "datetime": DateTime, "ref": Integer}
@@ -118,7 +120,57 @@ class SqlCompiler:
     def compile(self, node: Node) -> ColumnElement:
         if _scalar(node.type) == "null":  # NULL, IF(c, NULL, NULL)…: only ever empty; a bare NULL types best
             return null()
+        if not isinstance(node, Literal) and not reads_fields(node) and node.type.kind in _SQL_TYPES:
+            # reads no field (CURRENT_USER(), TODAY() - 365): one value, computed by the Python back end,
+            # so the database sees a plain parameter it can match against an index
+            value, sql_type = compile_python(node)(None, self.ctx), _SQL_TYPES[node.type.kind]()
+            return cast(null(), sql_type) if value is None else literal(value, sql_type)
         return getattr(self, "_" + type(node).__name__.lower())(node)
+
+    def condition(self, node: Node) -> ColumnElement:
+        """A WHERE clause. Under AND/OR at the top, a comparison that is empty instead of false is dropped
+        the same way, so the null-safe wrappers can go and the database can use its indexes."""
+        if isinstance(node, Binary) and node.op in ("AND", "OR"):
+            parts = [self.condition(node.left), self.condition(node.right)]
+            return and_(*parts) if node.op == "AND" else or_(*parts)
+        plain = self._plain_comparison(node)
+        return plain if plain is not None else self.compile(node)
+
+    def _plain_comparison(self, node: Node):
+        """field = | < | <= | > | >= value, or field IN (values), as the database's own operator."""
+        if isinstance(node, In) and not node.negated and isinstance(node.subject, Name) \
+                and all(isinstance(o, Literal) and o.value is not None for o in node.options):
+            kind = _scalar(node.subject.type)
+            if kind in ("number", "text", "ref") and not node.subject.type.is_rows:
+                return self._name(node.subject).in_([self._typed_value(node.subject, o.value) for o in node.options])
+            return None
+        if not (isinstance(node, Binary) and node.op in ("=", "<", "<=", ">", ">=")):
+            return None
+        field, value, op = node.left, node.right, node.op
+        if isinstance(field, Literal):
+            field, value = value, field
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        if not isinstance(field, Name) or field.type.is_rows or isinstance(value, Name) or reads_fields(value):
+            return None
+        kind = _scalar(field.type)
+        if kind not in ("number", "text", "ref", "date") or (kind == "text" and op != "=" and not self.sqlite):
+            return None  # text ordering needs the code-point collation; others keep the general form
+        right = self._typed_value(field, value.value) if isinstance(value, Literal) else self.compile(value)
+        if isinstance(value, Literal) and value.value is None:
+            return None
+        left = self._name(field)
+        return {"=": left == right, "<": left < right, "<=": left <= right, ">": left > right,
+                ">=": left >= right}[op]
+
+    def _typed_value(self, field: Name, value):
+        """A literal bound with the type of the column it is compared with (an integer for an id, a
+        decimal for money), so PostgreSQL compares without converting every row."""
+        column = self._name(field)
+        if isinstance(value, float) and value.is_integer() and isinstance(column.type, Integer):
+            return literal(int(value), column.type)
+        if isinstance(value, float) and isinstance(column.type, Numeric):
+            return literal(Decimal(repr(value)), column.type)
+        return literal(value, column.type) if not isinstance(column.type, Boolean) else literal(value)
 
     def typed(self, node: Node) -> ColumnElement:
         """The expression with its result type, so a SELECT hands back date, float, bool… values."""

@@ -64,7 +64,7 @@ class Lab:
             schema = await self.schema(conn)
             compiled = compile_expression(text, scope_of(schema, form), expect="bool")
             table = schema.forms[form].table
-            condition = compiled.sql(SchemaTables(schema), self.ctx, conn.dialect.name, form)
+            condition = compiled.sql(SchemaTables(schema), self.ctx, conn.dialect.name, form, condition=True)
             sql_ids = list((await conn.execute(select(table.c.id).where(condition).order_by(table.c.id))).scalars())
             all_ids = list((await conn.execute(select(table.c.id).order_by(table.c.id))).scalars())
             envs = await record_envs(conn, schema, form, all_ids, compiled.paths)
