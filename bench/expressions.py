@@ -355,7 +355,7 @@ class SqlBench:
         from runtime.expressions import SchemaTables, scope_of
 
         compiled = compile_expression(text, scope_of(self.schema, FORM_KEY), expect="bool")
-        return compiled.sql(SchemaTables(self.schema), eval_context(), self.database, FORM_KEY)
+        return compiled.sql(SchemaTables(self.schema), eval_context(), self.database, FORM_KEY, condition=True)
 
     def statement(self, text: str):
         from sqlalchemy import func, select

@@ -123,6 +123,9 @@ class PythonCompiler:
 
     def _binary(self, node: Binary) -> PyFn:
         op = node.op
+        fast = self._field_against_literal(node)
+        if fast is not None:
+            return fast
         if op not in ("AND", "OR"):
             left, right = self.compile(node.left), self.compile(node.right)
         if op in ("AND", "OR"):  # a chain a AND b AND c… runs in one loop, not one call per operator
@@ -147,6 +150,41 @@ class PythonCompiler:
             return lambda env, ctx: text_of(left(env, ctx), ctx.tz) + text_of(right(env, ctx), ctx.tz)
         kinds = (node.left.type.item or node.left.type).kind, (node.right.type.item or node.right.type).kind
         return _arithmetic(op, kinds, left, right)
+
+    def _field_against_literal(self, node: Binary) -> PyFn | None:
+        """`amount > 100`, `status = 'paid'`: one dictionary read and one comparison, the same rules as the
+        general path (empty is equal only to empty; ordering with an empty side is false)."""
+        if node.op not in ("=", "!=", *_ORDER) or self.row_source is not None:
+            return None
+        field, value, op = node.left, node.right, node.op
+        if isinstance(field, Literal):
+            field, value = value, field
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        if not (isinstance(field, Name) and not reads_fields(value) and len(field.steps) == 1
+                and field.steps[0].kind in ("value", "system")
+                and field.type.kind in ("number", "text", "date", "datetime")):
+            return None
+        key = field.steps[0].field
+        constant, value_of = None, None
+        if isinstance(value, Literal) and value.value is not None:
+            constant = value.value
+        else:  # TODAY() - 365 and the like: computed once per context
+            value_of = self.compile(value)
+        if op in ("=", "!="):
+            negate = op == "!="
+
+            def same(env, ctx):
+                stored, wanted = env.get(key), constant if value_of is None else number(value_of(env, ctx))
+                if stored is None or wanted is None:
+                    return (stored is None and wanted is None) != negate
+                return (number(stored) == wanted) != negate
+            return same
+        compare = _ORDER[op]
+
+        def ordered(env, ctx):
+            stored, wanted = env.get(key), constant if value_of is None else number(value_of(env, ctx))
+            return stored is not None and wanted is not None and compare(number(stored), wanted)
+        return ordered
 
     def _in(self, node: In) -> PyFn:
         subject = self.compile(node.subject)
