@@ -6,7 +6,7 @@ from typing import Any
 from engines.problems import MESSAGES, Problem
 
 MESSAGES.update({
-    "expr_syntax": ("公式第 {column} 个字符处有误：期望{expected_zh}，但遇到{found}", "expression error at character {column}: expected {expected}, found {found}"),
+    "expr_syntax": ("公式第 {column} 个字符处有误：期望{expected_zh}，但遇到{found_zh}", "expression error at character {column}: expected {expected}, found {found}"),
     "expr_bad_char": ("公式第 {column} 个字符「{char}」无法识别", "expression error at character {column}: unexpected {char!r}"),
     "expr_unclosed_string": ("公式第 {column} 个字符开始的文本缺少结束引号", "expression error at character {column}: the text is missing its closing quote"),
     "expr_too_long": ("公式过长（上限 {limit} 个字符）", "the expression is too long (limit {limit} characters)"),

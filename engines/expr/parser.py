@@ -92,8 +92,9 @@ class Parser:
     def fail(self, expected: str):
         token = self.token
         found = "end of expression" if token.kind == "end" else repr(token.text)
+        found_zh = "公式结尾" if token.kind == "end" else f"「{token.text}」"
         zh, en = EXPECTED[expected]
-        raise ExprError("expr_syntax", token.start, expected=en, expected_zh=zh, found=found)
+        raise ExprError("expr_syntax", token.start, expected=en, expected_zh=zh, found=found, found_zh=found_zh)
 
     def expect(self, text: str) -> Token:
         if self.token.text != text or self.token.kind not in ("op", "keyword"):
@@ -204,7 +205,8 @@ class Parser:
 
 def parse(text: str) -> Node:
     if not isinstance(text, str):
-        raise ExprError("expr_syntax", 0, expected="text", expected_zh="文本", found=type(text).__name__)
+        kind = type(text).__name__
+        raise ExprError("expr_syntax", 0, expected="text", expected_zh="文本", found=kind, found_zh=kind)
     node = Parser(text).parse()
     _check_depth(node)
     return node

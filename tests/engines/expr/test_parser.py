@@ -183,7 +183,8 @@ def test_syntax_errors_name_the_place_and_what_was_expected(text, position, expe
     assert problem.path == "/forms/0/fields/3/expr" and problem.params["position"] == position
     assert problem.message("en") == (f"expression error at character {position + 1}: "
                                      f"expected {expected[1]}, found {found}")
-    assert problem.message("zh-CN") == f"公式第 {position + 1} 个字符处有误：期望{expected[0]}，但遇到{found}"
+    found_zh = "公式结尾" if found == "end of expression" else f"「{found[1:-1]}」"
+    assert problem.message("zh-CN") == f"公式第 {position + 1} 个字符处有误：期望{expected[0]}，但遇到{found_zh}"
 
 
 def test_bad_characters_and_unclosed_text():
