@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from builder.routes import router as builder_router
@@ -73,6 +73,14 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UnknownType)
     async def unknown_type(request: Request, exc: UnknownType):
         return _reply(request, ApiError(422, "validation_failed", [Problem("", "schema", {"message": str(exc)})], count=1))
+
+    @app.exception_handler(OperationalError)
+    async def operational(request: Request, exc: OperationalError):
+        if "parser stack overflow" in str(exc.orig):  # SQLite's own nesting limit, below ours for some formulas
+            problem = Problem("/expr", "expr_too_deep", {"limit": "SQLite", "column": 1, "position": 0})
+            return _reply(request, ApiError(422, "validation_failed", [problem], count=1))
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return _reply(request, ApiError(503 if "locked" in str(exc.orig) else 500, "internal"))
 
     @app.exception_handler(IntegrityError)
     async def integrity(request: Request, exc: IntegrityError):

@@ -106,3 +106,15 @@ async def test_date_and_datetime_formulas_read_back_as_dates(api):
     assert lead["follow_up_at"] == "2026-11-21T22:15:30.250000+08:00"
     assert lead["follow_up_on"] == "2026-12-03"
     assert lead["summary"] == "见面 2026-11-20 10:15:30"
+
+
+async def test_deep_filters_either_run_or_get_a_clear_error(api):
+    await api.import_app(APP)
+    for levels in (8, 12, 16, 30):
+        nested = "0"
+        for _ in range(levels):
+            nested = f"IF(BLANKVALUE(discount, 0) > 1, {nested} + 1, 0)"
+        response = await api.client.get(records_url("order"), params={"filter": f"{nested} >= 0"})
+        assert response.status_code in (200, 400, 422), (levels, response.text)
+        if response.status_code != 200:
+            assert response.json()["error"]["details"][0]["code"] == "expr_too_deep"
