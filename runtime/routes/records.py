@@ -1,14 +1,21 @@
-"""Records of published forms: list, export, create, get, patch (optimistic version), delete, bulk."""
+"""Records of published forms: list, export, import, create, get, patch (optimistic version), delete, bulk."""
 from __future__ import annotations
 
+import csv
+import json
+import zipfile
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Form, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+from openpyxl.utils.exceptions import InvalidFileException
 
 from engines.problems import Problem, ProblemsError
 from runtime.deps import CurrentUser, PlatformDep, request_lang
+from runtime.errors import ApiError
 from runtime.export import to_csv, to_xlsx
+from runtime.importer import import_rows, read_rows
 from runtime.records import RecordReader, form_store
 from runtime.write import RecordWriter
 
@@ -69,6 +76,37 @@ async def export_records(app: str, form: str, request: Request, platform: Platfo
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f"attachment; filename=\"{form}.{format}\"; filename*=UTF-8''{filename}"})
+
+
+@router.post("/import")
+async def import_records(app: str, form: str, request: Request, platform: PlatformDep, user: CurrentUser,
+                         file: UploadFile, mapping: str | None = Form(None),
+                         mode: str = Form("all_or_nothing", pattern="^(all_or_nothing|good_rows)$")) -> Response:
+    """Rows of an .xlsx or .csv file as new records. `mapping` (JSON) maps column headers to field keys when
+    they are neither; by default nothing is written unless every row is good."""
+    try:
+        given = json.loads(mapping) if mapping else None
+        if given is not None and not (isinstance(given, dict) and all(isinstance(v, str) for v in given.values())):
+            raise ValueError("mapping must be an object of header → field key")
+    except ValueError as e:
+        raise ProblemsError([Problem("/mapping", "schema", {"message": str(e)})]) from None
+    lang = request_lang(request)
+    async with platform.engine.connect() as conn:
+        transaction = await conn.begin()
+        schema = await platform.schemas.get(conn, app)
+        writer = RecordWriter(conn, schema, platform.ctx, user.id)
+        try:
+            rows = read_rows(file.filename or "", file.file)
+            report, keep = await import_rows(conn, schema, form, rows, writer, given, mode == "good_rows", lang)
+        except (ValueError, KeyError, zipfile.BadZipFile, csv.Error, UnicodeDecodeError, InvalidFileException) as e:
+            await transaction.rollback()
+            raise ApiError(422, "validation_failed", [Problem("/file", "bad_file", {"error": str(e)[:200]})],
+                           count=1) from None
+        if keep:
+            await transaction.commit()
+        else:
+            await transaction.rollback()
+    return JSONResponse(report.body(written=keep), status_code=200 if keep else 422)
 
 
 @router.get("/{record_id}")

@@ -1,0 +1,193 @@
+"""Spreadsheet import (Excel .xlsx or CSV): headers mapped to fields, values converted by the form engine,
+relations found by their title, a report per row and column, and nothing written unless every row is good
+(or, when asked, only the good rows). Rows are read and written in chunks, never all at once."""
+from __future__ import annotations
+
+import codecs
+import csv
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from engines.problems import MESSAGES, ProblemsError
+from runtime.records import form_store
+from runtime.tables import AppSchema, FormStore
+from runtime.write import RecordWriter
+
+CHUNK = 1000
+MAX_ERRORS = 1000
+MESSAGES.update({
+    "no_title_match": ("「{form}」中没有标题为「{title}」的记录", "no record titled {title!r} in {form!r}"),
+    "many_title_matches": ("「{form}」中有多条标题为「{title}」的记录，请改填编号", "several records titled {title!r} in {form!r}; use the id"),
+    "bad_file": ("无法读取文件：{error}", "the file cannot be read: {error}"),
+    "no_columns": ("没有一列能对应到表单字段（表头应为字段名称或键）", "no column matches a field (headers must be field labels or keys)"),
+})
+SYSTEM_HEADERS = {"id", "编号", "created_at", "updated_at", "创建时间", "更新时间", "version", "记录编号", "record id"}
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    failed_rows: set = field(default_factory=set)
+    errors: list[dict] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # header → field key
+    ignored_columns: list[str] = field(default_factory=list)
+    lang: str = "zh-CN"
+
+    def body(self, written: bool) -> dict:
+        return {"imported": self.imported if written else 0, "failed": len(self.failed_rows),
+                "errors": self.errors, "columns": self.columns, "ignored_columns": self.ignored_columns}
+
+
+def read_rows(filename: str, stream) -> Iterator[list[Any]]:
+    """Rows of the first sheet (or the CSV) as lists of cell values, header first."""
+    name = (filename or "").lower()
+    if name.endswith(".xlsx"):
+        book = load_workbook(stream, read_only=True, data_only=True)
+        try:
+            for row in book.worksheets[0].iter_rows(values_only=True):
+                yield list(row)
+        finally:
+            book.close()
+        return
+    raw = stream.read(4096)
+    stream.seek(0)
+    encoding = "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        encoding = "gb18030"  # CSV saved by Excel on Chinese Windows
+    yield from csv.reader(codecs.getreader(encoding)(stream, errors="strict"))
+
+
+def map_columns(form: FormStore, header: list, given: dict[str, str] | None) -> tuple[dict[int, str], list[str]]:
+    """Column index → field key: the mapping given, else a header equal to a field's key or label."""
+    writable = {key: store for key, store in form.fields.items() if store.child is None and not store.type.is_generated}
+    by_label = {(store.field.label or "").strip().lower(): key for key, store in writable.items() if store.field.label}
+    columns, ignored = {}, []
+    for index, cell in enumerate(header):
+        title = str(cell).strip() if cell is not None else ""
+        if not title:
+            continue
+        key = (given or {}).get(title)
+        if key is None:
+            key = title if title in writable else by_label.get(title.lower())
+        if key in writable:
+            columns[index] = key
+        elif title.lower() not in SYSTEM_HEADERS and title not in form.fields:
+            ignored.append(title)
+    return columns, ignored
+
+
+def _cell(value):
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 13800000001.0 from Excel is a phone number, not a fraction
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+async def import_rows(conn, schema: AppSchema, form_key: str, rows: Iterator[list], writer: RecordWriter,
+                      mapping: dict[str, str] | None, good_rows_only: bool, lang: str) -> tuple[ImportReport, bool]:
+    """Import every row; returns the report and whether the rows may be kept (all good, or good-rows mode)."""
+    form = form_store(schema, form_key)
+    report = ImportReport(lang=lang)
+    header = next(rows, None)
+    if header is None:
+        raise ProblemsError([_problem("/file", "no_columns")])
+    columns, report.ignored_columns = map_columns(form, header, mapping)
+    if not columns:
+        raise ProblemsError([_problem("/file", "no_columns")])
+    headers = {key: str(header[index]).strip() for index, key in columns.items()}
+    report.columns = {str(header[i]).strip(): key for i, key in columns.items()}
+    chunk: list[tuple[int, dict]] = []
+    for number, row in enumerate(rows, start=2):
+        # an empty cell is a value not given, so the field's default applies
+        item = {key: value for index, key in columns.items() if index < len(row)
+                and (value := _cell(row[index])) is not None}
+        if not item:
+            continue  # blank line
+        chunk.append((number, item))
+        if len(chunk) >= CHUNK:
+            await _write_chunk(conn, form, writer, chunk, headers, report, good_rows_only)
+            chunk = []
+    if chunk:
+        await _write_chunk(conn, form, writer, chunk, headers, report, good_rows_only)
+    return report, good_rows_only or not report.failed_rows
+
+
+async def _write_chunk(conn, form: FormStore, writer: RecordWriter, chunk, headers, report: ImportReport,
+                       good_rows_only: bool) -> None:
+    await _resolve_titles(conn, form, chunk, headers, report)
+    items = [(n, item) for n, item in chunk if n not in report.failed_rows]
+    while items:
+        try:
+            ids = await writer.create_many(form.key, [item for _, item in items], prefix=lambda i: f"/{i}")
+            report.imported += len(ids)
+            return
+        except ProblemsError as e:
+            bad = set()
+            for problem in e.problems:
+                index, _, rest = problem.path.lstrip("/").partition("/")
+                number = items[int(index)][0]
+                bad.add(number)
+                key = rest.split("/")[0]
+                _report(report, number, headers.get(key, key), key, problem.message(report.lang))
+            report.failed_rows |= bad
+            if not good_rows_only:
+                return  # nothing will be kept; the rest of the file is still checked for the report
+            items = [(n, item) for n, item in items if n not in bad]
+
+
+async def _resolve_titles(conn, form: FormStore, chunk, headers, report: ImportReport) -> None:
+    """Relation cells that hold a title rather than an id: one query per relation column for the chunk."""
+    for key, store in form.fields.items():
+        title_column = store.target.title_column() if store.target is not None else None
+        titles = {v for _, item in chunk for v in _titles(item.get(key))} if title_column is not None else set()
+        if not titles:
+            continue
+        found: dict[str, list[int]] = {}
+        query = select(title_column, store.target.table.c.id).where(title_column.in_(list(titles)))
+        for title, record_id in (await conn.execute(query)).all():
+            found.setdefault(str(title), []).append(record_id)
+        for number, item in chunk:
+            value = item.get(key)
+            names = _titles(value)
+            if not names:
+                continue
+            ids = []
+            for name in names:
+                matches = found.get(name, [])
+                if len(matches) != 1:
+                    code = "no_title_match" if not matches else "many_title_matches"
+                    report.failed_rows.add(number)
+                    message = _problem("", code, form=store.target.definition.name, title=name)
+                    _report(report, number, headers.get(key, key), key, message.message(report.lang))
+                    break
+                ids.append(matches[0])
+            else:
+                item[key] = ids if store.link is not None else ids[0]
+
+
+def _titles(value) -> list[str]:
+    """Titles in a relation cell ("张三", or "荔枝, 大米" for many); ids stay as they are."""
+    if value is None or isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace("，", ",").replace("、", ",").split(",") if part.strip()]
+    return []
+
+
+def _problem(path, code, **params):
+    from engines.problems import Problem
+
+    return Problem(path, code, params)
+
+
+def _report(report: ImportReport, row: int, column: str, key: str, message: str) -> None:
+    if len(report.errors) < MAX_ERRORS:
+        report.errors.append({"row": row, "column": column, "field": key, "message": message})
+
