@@ -5,6 +5,7 @@ sub-table or many-relation). The compilers in engines.expr.python and engines.ex
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Callable, ClassVar
@@ -21,15 +22,16 @@ class EvalContext:
     user_id: int | None = None
 
 
-class Function:
+class Function(ABC):
     key: ClassVar[str]
     category: ClassVar[str]  # logic, math, text, date, aggregate, info
     doc: ClassVar[tuple[str, str]]  # (zh, en)
     signature: ClassVar[str]  # shown to builders, e.g. "ROUND(number, digits?) → number"
     aggregate: ClassVar[bool] = False
 
+    @abstractmethod
     def check(self, call, args: list[T]) -> T:
-        raise NotImplementedError  # every registered function overrides it
+        """The result type for these argument types, or ExprError with the position."""
 
     def describe(self) -> dict:
         return {"name": self.key, "category": self.category, "signature": self.signature,
@@ -77,10 +79,12 @@ class Simple(Function):
         return T(self.result)
 
     def py(self, ctx: EvalContext, *values: Any) -> Any:
-        raise NotImplementedError  # every registered function overrides it
+        """The value in Python; a function that compiles itself (compile_python) needs none."""
+        raise TypeError(f"{self.key} defines neither py() nor compile_python()")
 
     def sql(self, c, *columns):
-        raise NotImplementedError  # every registered function overrides it
+        """The value in SQL; a function that compiles itself (compile_sql) needs none."""
+        raise TypeError(f"{self.key} defines neither sql() nor compile_sql()")
 
     def compile_python(self, call, args: list[PyFn]) -> PyFn:
         impl = self.py
@@ -116,11 +120,13 @@ class Aggregate(Function):
                             **type_args(self.item_kinds[0], t.item))
         return T(self.result) if self.result != "$item" else t.item
 
+    @abstractmethod
     def reduce(self, values: list) -> Any:
-        raise NotImplementedError  # every registered aggregate overrides it
+        """Many row values → one value, in Python."""
 
+    @abstractmethod
     def sql_aggregate(self, c, column):
-        raise NotImplementedError  # every registered aggregate overrides it
+        """The same over a column of rows, as a SQL aggregate."""
 
 
 PyFn = Callable[[Any, EvalContext], Any]

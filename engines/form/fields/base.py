@@ -1,6 +1,7 @@
 """What every field type is: its definition model, storage, widget, coercion and output."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import tzinfo, timezone
 from typing import Any, ClassVar
@@ -56,7 +57,7 @@ class FieldBase(BaseModel):
     width: int | None = Field(default=None, ge=1, le=4, description="columns of the form layout the field spans")
 
 
-class FieldType:
+class FieldType(ABC):
     key: ClassVar[str]
     storage: ClassVar[str | None]  # None: the field has no column (sub-table, many-relation)
     props: ClassVar[type[FieldBase]]
@@ -69,9 +70,9 @@ class FieldType:
         """The column kind for this definition (a many-relation has none)."""
         return self.storage
 
+    @abstractmethod
     def coerce(self, f: Any, value: Any, ctx: Context) -> Any:
         """A non-empty input value → the stored value, or FieldError."""
-        raise NotImplementedError  # every registered type overrides it
 
     def check_empty(self, f: Any) -> None:
         """An empty value may still break a limit of the definition (at least N rows): raise FieldError."""
