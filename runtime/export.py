@@ -17,7 +17,8 @@ PAGE = 1000
 SYSTEM_COLUMNS = [("id", ("编号", "ID")), ("created_at", ("创建时间", "Created at")), ("updated_at", ("更新时间", "Updated at"))]
 
 
-def cell(value, for_excel: bool):
+def cell(value, for_excel: bool, moment: bool = False):
+    """A value as a person reads it; `moment` marks a date-time (ISO text in the deployment's zone)."""
     if value is None:
         return None if for_excel else ""
     if isinstance(value, bool):
@@ -26,21 +27,22 @@ def cell(value, for_excel: bool):
         return value.get("title", value.get("id"))
     if isinstance(value, list):
         return ", ".join(str(cell(v, False)) for v in value)
-    if isinstance(value, str) and len(value) >= 19 and value[10] == "T" and value[4] == "-":
-        return value[:19].replace("T", " ")  # a date-time in the deployment's zone
+    if moment:
+        return value[:19].replace("T", " ")  # to the second, without the offset
     return value
 
 
-def headers(form: FormStore, lang: str) -> tuple[list[str], list[str]]:
+def headers(form: FormStore, lang: str) -> tuple[list[tuple[str, bool]], list[str]]:
+    """[(field key, is a date-time)] and the column titles, in the form's order."""
     en = lang.startswith("en")
     keys, labels = [], []
     for key, store in form.fields.items():
         if store.child is None:
-            keys.append(key)
+            keys.append((key, store.type.expr_kind == "datetime" or getattr(store.field, "result", None) == "datetime"))
             labels.append(store.field.label or key)
     if form.parent is None:
         for key, names in SYSTEM_COLUMNS:
-            keys.append(key)
+            keys.append((key, key != "id"))
             labels.append(names[1] if en else names[0])
     return keys, labels
 
@@ -63,7 +65,7 @@ async def to_csv(reader: RecordReader, form: FormStore, lang: str, **query) -> b
     writer = csv.writer(buffer)
     writer.writerow(labels)
     async for items in pages(reader, form.key, **query):
-        writer.writerows([cell(item.get(k), False) for k in keys] for item in items)
+        writer.writerows([cell(item.get(k), False, moment) for k, moment in keys] for item in items)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -83,10 +85,10 @@ async def to_xlsx(reader: RecordReader, form: FormStore, lang: str, **query) -> 
         child_sheets[key] = (sheet, child_keys)
     async for items in pages(reader, form.key, **query):
         for item in items:
-            main.append([cell(item.get(k), True) for k in keys])
+            main.append([cell(item.get(k), True, moment) for k, moment in keys])
             for key, (sheet, child_keys) in child_sheets.items():
                 for row in item.get(key) or []:
-                    sheet.append([item["id"], *(cell(row.get(k), True) for k in child_keys)])
+                    sheet.append([item["id"], *(cell(row.get(k), True, moment) for k, moment in child_keys)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

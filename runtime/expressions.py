@@ -2,7 +2,10 @@
 the evaluation context of a request, and compiled expressions cached per app version."""
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timezone
+
+from sqlalchemy import select
 
 from engines.expr import Compiled, EvalContext, Scope, compile_expression
 from runtime.tables import AppSchema
@@ -71,8 +74,6 @@ def path_tree(paths) -> dict:
 async def record_envs(conn, schema: AppSchema, form_key: str, ids: list[int], paths) -> dict[int, dict]:
     """Records as the Python back end reads them: stored values by field key, with the linked records,
     sub-table rows and many-links that `paths` reach loaded in — one query per step, for all ids at once."""
-    from sqlalchemy import select
-
     form = schema.forms[form_key]
     rows = (await conn.execute(select(form.table).where(form.table.c.id.in_(ids)))).mappings().all() if ids else []
     envs = {row["id"]: _env(form, row) for row in rows}
@@ -89,10 +90,6 @@ def _env(form, row) -> dict:
 
 
 async def _expand(conn, schema: AppSchema, form, envs: list[dict], tree: dict) -> None:
-    from collections import defaultdict
-
-    from sqlalchemy import select
-
     for key, subtree in tree.items():
         store = form.fields.get(key)
         if store is None or not envs:
@@ -129,8 +126,6 @@ async def _expand(conn, schema: AppSchema, form, envs: list[dict], tree: dict) -
 
 
 async def _load(conn, form, ids: set) -> dict[int, dict]:
-    from sqlalchemy import select
-
     if not ids:
         return {}
     rows = (await conn.execute(select(form.table).where(form.table.c.id.in_(list(ids))))).mappings().all()

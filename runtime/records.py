@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engines.expr import ExprError
+from engines.expr.functions.info import list_contains
 from engines.form.fields.base import Context, FieldError
 from engines.form.record import coerce_value
 from engines.problems import Problem
@@ -105,19 +106,14 @@ class RecordReader:
                 conditions.append(exists().where(and_(link.c.source_id == form.table.c.id,
                                                       link.c.target_id.in_(value))))
             elif isinstance(value, list):  # tags / multi-select: contains every value given
-                conditions.extend(self._json_contains(store, item) for item in value)
+                sqlite = self.conn.dialect.name == "sqlite"
+                conditions.extend(list_contains(store.column, item, sqlite) for item in value)
             else:
                 conditions.append(store.column == value)
         return conditions, problems
 
     def _has_links(self, form: FormStore, store: FieldStore):
         return exists().where(store.link.c.source_id == form.table.c.id)
-
-    def _json_contains(self, store: FieldStore, item: str):
-        if self.conn.dialect.name == "postgresql":
-            return store.column.op("@>")(func.jsonb_build_array(item))
-        each = func.json_each(store.column).table_valued("value")
-        return exists(select(1).select_from(each).where(each.c.value == item))
 
     def _search(self, form: FormStore, q: str | None) -> list:
         if not q or not q.strip():

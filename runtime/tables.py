@@ -116,6 +116,11 @@ class FormStore:
         """Fields whose values live elsewhere or point elsewhere: relations, links and sub-tables."""
         return [store for store in self.fields.values() if store.target is not None or store.child is not None]
 
+    @cached_property
+    def expression_defaults(self) -> list:
+        """Field definitions whose default is an expression ({"expr": …}), computed when a record is created."""
+        return [f for f in self.definition.fields if isinstance(f.default, dict) and "expr" in f.default]
+
     def title_column(self) -> Column | None:
         key = self.definition.title_key() if isinstance(self.definition, FormDef) else None
         store = self.fields.get(key) if key else None

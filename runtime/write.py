@@ -67,8 +67,8 @@ class RecordWriter:
     def _expression_defaults(self, form: FormStore, item, values: dict) -> list[Problem]:
         """Defaults such as {"expr": "TODAY() + 7"} for fields the item leaves out, over its other values."""
         problems = []
-        for f in form.definition.fields:
-            if not (isinstance(f.default, dict) and "expr" in f.default) or (isinstance(item, dict) and f.key in item):
+        for f in form.expression_defaults:
+            if isinstance(item, dict) and f.key in item:
                 continue
             expression = compiled(self.schema, form.key, f.default["expr"])
             try:

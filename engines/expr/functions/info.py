@@ -51,6 +51,15 @@ class Now(Simple):
         return c.now()
 
 
+def list_contains(column, item, sqlite: bool):
+    """A JSON list column holds the item (tags, multi-select); false, never empty, when it is empty."""
+    if sqlite:
+        each = func.json_each(column).table_valued("value")
+        # correlate with the record being filtered, not a fresh copy of its table
+        return exists(select(1).select_from(each).where(each.c.value == item).correlate_except(each))
+    return func.coalesce(column.op("@>", return_type=Boolean)(func.jsonb_build_array(item)), False, type_=Boolean)
+
+
 class HasTag(Simple):
     key, category = "HAS_TAG", "info"
     doc = ("标签或多选字段中含有该值", "the tags (or multi-select) field holds the value")
@@ -61,11 +70,7 @@ class HasTag(Simple):
         return tag is not None and tag in (tags or [])
 
     def sql(self, c, tags, tag):
-        if c.sqlite:
-            each = func.json_each(tags).table_valued("value")
-            # correlate with the record being filtered, not a fresh copy of its table
-            return exists(select(1).select_from(each).where(each.c.value == tag).correlate_except(each))
-        return func.coalesce(tags.op("@>", return_type=Boolean)(func.jsonb_build_array(tag)), False, type_=Boolean)
+        return list_contains(tags, tag, c.sqlite)
 
 
 FUNCTIONS = [CurrentUser(), Today(), Now(), HasTag()]
