@@ -1,8 +1,8 @@
 """The platform's own tables (Alembic owns these; app tables are built from definitions)."""
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table,
-                        Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String,
+                        Table, Text, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
 
 NAMING = {
@@ -24,6 +24,24 @@ users = Table(
     Column("is_admin", Boolean, nullable=False, server_default="0"),
     Column("is_active", Boolean, nullable=False, server_default="1"),
     Column("created_at", DateTime, nullable=False),
+    Column("manager_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+)
+
+# The organisation: a department tree with heads; a user may belong to several departments.
+departments = Table(
+    "departments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("parent_id", Integer, ForeignKey("departments.id", ondelete="CASCADE"), index=True),
+    Column("head_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("position", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime, nullable=False),
+)
+
+department_members = Table(
+    "department_members", metadata,
+    Column("department_id", Integer, ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 apps = Table(
@@ -81,4 +99,34 @@ autonumber_counters = Table(
     Column("field_id", Integer, ForeignKey("app_fields.id", ondelete="CASCADE"), primary_key=True),
     Column("scope", String(100), primary_key=True),
     Column("value", BigInteger, nullable=False),
+)
+
+# Uploaded files (attachments, images, signatures). `token` names a file in URLs, so ids cannot be guessed;
+# the bytes live under NOCODE_DATA_DIR at `path`.
+files = Table(
+    "files", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token", String(48), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("mime", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="SET NULL")),
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# Who did what to which record: merges, imports, deletes… (`detail` holds what the action needs to be understood).
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("user_id", Integer),
+    Column("app_id", Integer),
+    Column("form", String(100)),
+    Column("record_id", Integer),
+    Column("action", String(40), nullable=False),
+    Column("detail", Json),
+    Index("ix_audit_log_record", "app_id", "form", "record_id"),
 )
