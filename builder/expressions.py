@@ -86,7 +86,7 @@ def expression_problems(app) -> list[Problem]:
         for f in fields:
             if isinstance(f.default, dict) and "expr" in f.default and f.type != "formula":
                 problems += _default_problems(f, scope, f"{path}/{index[f.key]}/default/expr")
-    return problems
+    return problems or computed_problems(app)
 
 
 def _default_problems(f, scope: Scope, path: str) -> list[Problem]:
@@ -112,3 +112,87 @@ def _kinds(expected: str, got: T) -> dict:
     from engines.expr.types import type_args
 
     return type_args(expected, got)
+
+
+# ---- lookups, rollups and the order of all computed fields -----------------------------------------------------
+NUMERIC = {"number", "ref"}
+ORDERED = {"number", "date", "datetime", "ref"}
+
+
+def computed_problems(app) -> list[Problem]:
+    """Lookups and rollups checked against the forms they read; then every computed field of the app put
+    in one order (each after what it reads), a cycle refused with its path."""
+    from engines.form import computed
+
+    problems: list[Problem] = []
+    forms = {f.key: f for f in app.forms}
+    index = computed._index(app.forms)
+    places = {}
+    for form_key, fields, i, j in computed.field_lists(app.forms):
+        base = f"/forms/{i}/fields" + (f"/{j}/fields" if j is not None else "")
+        scope = Scope(forms, form_key)
+        for n, f in enumerate(fields):
+            places[(form_key, f.key)] = f"{base}/{n}"
+            if f.type == "lookup":
+                problems += _lookup_problems(index, scope, form_key, f, f"{base}/{n}")
+            elif f.type == "rollup":
+                problems += _rollup_problems(index, forms, form_key, f, f"{base}/{n}")
+    if problems:
+        return problems
+    nodes = computed.nodes(app.forms, lambda form_key, text: compile_expression(text, Scope(forms, form_key)))
+    _, cycle = computed.order(nodes)
+    if cycle:
+        form_key, _, key = cycle[0].rpartition(".")
+        problems.append(Problem(places[(form_key, key)], "computed_cycle", {"cycle": " → ".join(cycle)}))
+    return problems
+
+
+def _lookup_problems(index, scope: Scope, form_key: str, f, here: str) -> list[Problem]:
+    relation = index[form_key].get(f.relation)
+    if relation is None or relation.type != "relation" or relation.many:
+        return [Problem(here + "/relation", "lookup_relation", {"key": f.relation})]
+    try:
+        compile_expression(f"{f.relation}.{f.field}", scope)
+    except ExprError as e:
+        return [Problem(here + "/field", "lookup_field", {"path": f.field, "form": relation.target,
+                                                          "reason": e.problem().message("en")})]
+    if f._source is None or field_type(f._source.type).storage_for(f._source) is None:
+        return [Problem(here + "/field", "lookup_not_stored", {"path": f.field})]
+    return []
+
+
+def _rollup_problems(index, forms, form_key: str, f, here: str) -> list[Problem]:
+    from engines.form import computed
+
+    if bool(f.relation) == bool(f.source or f.via) or (f.source is None) != (f.via is None):
+        return [Problem(here, "rollup_source")]
+    source = computed.rollup_form(index, form_key, f)
+    if f.relation and source is None:
+        return [Problem(here + "/relation", "rollup_relation", {"key": f.relation})]
+    if f.source:
+        if source is None:
+            return [Problem(here + "/source", "unknown_form", {"key": f.source})]
+        via = index[source].get(f.via)
+        if via is None or via.type != "relation" or via.target != form_key:
+            return [Problem(here + "/via", "rollup_via", {"key": f.via, "source": f.source, "form": form_key})]
+    scope = Scope(forms, source)
+    problems = []
+    if f.agg != "count" and not f.field:
+        problems.append(Problem(here + "/field", "required"))
+    if f.field:
+        try:
+            kind = compile_expression(f.field, scope).type.kind
+        except ExprError as e:
+            problems.append(e.problem(here + "/field"))
+        else:
+            wanted = NUMERIC if f.agg in ("sum", "avg") else ORDERED if f.agg in ("min", "max") else None
+            if f._source is None:
+                problems.append(Problem(here + "/field", "lookup_not_stored", {"path": f.field}))
+            elif wanted and kind not in wanted | {"any"}:
+                problems.append(Problem(here + "/field", "rollup_field_type", {"agg": f.agg, "path": f.field}))
+    if f.filter:
+        try:
+            compile_expression(f.filter, scope, expect="bool")
+        except ExprError as e:
+            problems.append(e.problem(here + "/filter"))
+    return problems

@@ -60,12 +60,12 @@ async def publish(conn: AsyncConnection, app_id: int, app: AppDef, ctx: Context,
     return version
 
 
+_PRESENTATION = {"label", "description", "placeholder", "width", "hidden", "readonly"}
+
+
 def _shape(form) -> list:
-    """What formula values depend on in a form's definition (labels and layout do not count)."""
-    def fields(items):
-        return [(f.key, f.type, getattr(f, "expr", None), getattr(f, "result", None), getattr(f, "target", None),
-                 fields(f.fields) if f.type == "subtable" else None) for f in items]
-    return fields(form.fields)
+    """What computed values may depend on in a form's definition (labels and layout do not count)."""
+    return [f.model_dump(exclude=_PRESENTATION) for f in form.fields]
 
 
 async def _refresh_formulas(conn, key, app_id, version, app: AppDef, old: AppDef | None, ctx, user_id) -> None:
@@ -74,13 +74,11 @@ async def _refresh_formulas(conn, key, app_id, version, app: AppDef, old: AppDef
                if old is None or old.form(form.key) is None or _shape(old.form(form.key)) != _shape(form)]
     if not changed:
         return
+    from runtime.computed import recompute_all
     from runtime.tables import load_schema
-    from runtime.write import RecordWriter
 
     schema = await load_schema(conn, app_id, key, version)
-    writer = RecordWriter(conn, schema, ctx, user_id)
-    for form in changed:
-        await writer.compute_formulas(schema.forms[form.key], None)
+    await recompute_all(conn, schema, ctx.tz, user_id, {form.key for form in changed})
 
 
 async def save_draft(conn: AsyncConnection, key: str, doc: Any) -> AppDef:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engines.form.definition import FormDef
 from engines.form.fields.base import KEY_PATTERN
+from engines.print.template import PrintTemplateDef
 
 FORMAT = "nocode.app/v1"
 
@@ -29,7 +30,6 @@ PENDING_SECTIONS = {
     "reports": "report",
     "dashboards": "report",
     "views": "views",
-    "print_templates": "print",
     "roles": "roles",
 }
 
@@ -57,11 +57,19 @@ class AppDef(BaseModel):
     reports: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
     dashboards: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
     views: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
-    print_templates: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    print_templates: list[PrintTemplateDef] = Field(default_factory=list, max_length=500)
     roles: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
     menus: list[MenuDef] = Field(default_factory=list)
     data: dict[str, list[dict[str, Any]]] = Field(
         default_factory=dict, description="seed records per form key; '$id' names a record, {'$ref': id} links to it")
+
+    @model_validator(mode="after")
+    def _resolve_computed(self) -> "AppDef":
+        """Lookups and rollups learn which field they read, so their column type follows it."""
+        from engines.form.computed import resolve
+
+        resolve(self.forms)
+        return self
 
     def form(self, key: str) -> FormDef | None:
         return next((f for f in self.forms if f.key == key), None)

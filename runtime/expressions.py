@@ -27,21 +27,6 @@ class SchemaTables:
         return self.schema.forms[form].fields[field].link
 
 
-def formula_plan(schema: AppSchema, form: str) -> list:
-    """[(field store, compiled expression)] of a form's formulas, each after those it reads; cached per version."""
-    from builder.expressions import formula_order
-    from engines.expr import parse
-
-    cache = schema.__dict__.setdefault("_formula_plans", {})
-    if form not in cache:
-        store = schema.forms[form]
-        fields = store.definition.fields
-        parsed = {f.key: parse(f.expr) for f in fields if f.type == "formula"}
-        order, _ = formula_order(fields, form, parsed)  # cycles were refused at publish
-        cache[form] = [(store.fields[f.key], compiled(schema, form, f.expr)) for f in order]
-    return cache[form]
-
-
 def scope_of(schema: AppSchema, form: str) -> Scope:
     return Scope({f.key: f for f in schema.definition.forms}, form)
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Numeric, and_, cast, delete, func, insert, select, text, update
+from sqlalchemy import and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,7 +20,8 @@ from engines.form.fields.base import Context, FieldError
 from engines.form.record import check_record, coerce_value
 from engines.problems import Problem, ProblemsError, pointer
 from runtime.errors import ApiError, not_found
-from runtime.expressions import SchemaTables, compiled, eval_context, formula_plan
+from runtime.computed import Recompute
+from runtime.expressions import compiled, eval_context
 from runtime.models import autonumber_counters, users
 from runtime.records import form_store
 from runtime.tables import AppSchema, FieldStore, FormStore
@@ -61,7 +62,7 @@ class RecordWriter:
         if any(store.link is not None or store.child is not None for store in form.linked):
             for record_id, values in zip(ids, clean):
                 await self._write_children(form, record_id, values, replace=False)
-        await self.compute_formulas(form, ids)
+        await self.refresh(form.key, ids)
         return ids
 
     def _expression_defaults(self, form: FormStore, item, values: dict) -> list[Problem]:
@@ -82,27 +83,15 @@ class RecordWriter:
                 values[f.key] = value
         return problems
 
-    async def compute_formulas(self, form: FormStore, ids: list[int] | None) -> None:
-        """Formula columns, set-based: one UPDATE per formula for all the records written (or all, when
-        `ids` is None), sub-table rows first so the record's formulas can total them."""
-        if ids == []:
-            return
-        for store in form.fields.values():
-            if store.child is not None and formula_plan(self.schema, store.child.key):
-                parent = store.child.table.c.parent_id
-                await self._update_formulas(store.child, None if ids is None else parent.in_(ids))
-        await self._update_formulas(form, None if ids is None else form.table.c.id.in_(ids))
+    async def refresh(self, form_key: str, ids: list[int]) -> None:
+        """Records of a form changed outside create/update (merged, re-linked): recompute what depends on them."""
+        recompute = self._recompute()
+        recompute.mark(form_key, ids)
+        await recompute.mark_rows(form_key, ids)
+        await recompute.run()
 
-    async def _update_formulas(self, form: FormStore, where) -> None:
-        tables = SchemaTables(self.schema)
-        dialect = self.conn.dialect.name
-        for store, expression in formula_plan(self.schema, form.key):
-            value = expression.sql(tables, self.eval_ctx, dialect, form.key)
-            digits = 2 if store.field.result == "money" else store.field.decimals
-            if digits is not None:
-                value = func.round(value if dialect == "sqlite" else cast(value, Numeric), digits)
-            statement = update(form.table).values({store.column.name: value})
-            await self.conn.execute(statement if where is None else statement.where(where))
+    def _recompute(self) -> Recompute:
+        return Recompute(self.conn, self.schema, self.eval_ctx)
 
     async def _insert(self, form: FormStore, rows: list[dict]) -> list[int]:
         table = form.table
@@ -143,6 +132,8 @@ class RecordWriter:
         if problems:
             raise ProblemsError(problems)
         table = form.table
+        recompute = self._recompute()
+        await recompute.before(form.key, [record_id], values)
         changes = {**self._columns(form, values), "updated_at": utcnow(), "version": table.c.version + 1}
         if "owner" in values:
             changes["owner"] = values["owner"]
@@ -156,25 +147,34 @@ class RecordWriter:
                 raise not_found(f"record {record_id}")
             raise ApiError(409, "stale_version", current=current)
         await self._write_children(form, record_id, values, replace=True)
-        await self.compute_formulas(form, [record_id])
+        recompute.mark(form.key, [record_id], [*values, "updated_at", "version"])
+        if any(store.child is not None and store.key in values for store in form.fields.values()):
+            await recompute.mark_rows(form.key, [record_id])
+        await recompute.run()
 
     # ---- delete ------------------------------------------------------------------------------------------------
     async def delete(self, form_key: str, record_id: int) -> None:
         form = form_store(self.schema, form_key)
+        recompute = self._recompute()
+        await recompute.before(form.key, [record_id], None)
+        await self._delete_children(form, [record_id])
         result = await self.conn.execute(delete(form.table).where(form.table.c.id == record_id))
         if result.rowcount == 0:
             raise not_found(f"record {record_id}")
         # Links into this record go with it; one-relations pointing here become empty.
         for other in self.schema.forms.values():
             for store in other.fields.values():
-                if store.target is not form:
+                if store.target is not form or store.field.type != "relation":
                     continue
                 if store.link is not None:
-                    await self.conn.execute(delete(store.link).where(store.link.c.target_id == record_id))
-                elif store.column is not None:
-                    await self.conn.execute(update(other.table).where(store.column == record_id).values(
-                        {store.column.name: None}))
-        await self._delete_children(form, [record_id])
+                    sources = (await self.conn.execute(delete(store.link).where(store.link.c.target_id == record_id)
+                                                       .returning(store.link.c.source_id))).scalars()
+                else:
+                    sources = (await self.conn.execute(
+                        update(other.table).where(store.column == record_id).values({store.column.name: None})
+                        .returning(other.table.c.id))).scalars()
+                recompute.mark(other.key, sources, [store.key])
+        await recompute.run()
 
     async def _delete_children(self, form: FormStore, ids: list[int]) -> None:
         for store in form.fields.values():

@@ -55,6 +55,13 @@ class Scope:
             if getattr(f, "result", None):
                 return T(RESULTS[f.result][1])
             return self.formula_types.get((form, f.key), T("any"))
+        if f.type in ("lookup", "rollup"):  # the type of the field read at the end (resolved with the app)
+            source = f._source
+            if source is None:
+                return T("any")
+            if f.type == "lookup" or f.agg in ("min", "max"):
+                return self.field_type(f._source_form, source)
+            return NUMBER
         kind = field_type(f.type).expr_kind
         if kind == "ref":
             return T("ref", source=f.target)
