@@ -115,8 +115,8 @@ def _kinds(expected: str, got: T) -> dict:
 
 
 # ---- lookups, rollups and the order of all computed fields -----------------------------------------------------
-NUMERIC = {"number", "ref"}
-ORDERED = {"number", "date", "datetime", "ref"}
+NUMERIC = {"number"}
+ORDERED = {"number", "date", "datetime"}
 
 
 def computed_problems(app) -> list[Problem]:
@@ -156,9 +156,19 @@ def _lookup_problems(index, scope: Scope, form_key: str, f, here: str) -> list[P
     except ExprError as e:
         return [Problem(here + "/field", "lookup_field", {"path": f.field, "form": relation.target,
                                                           "reason": e.problem().message("en")})]
+    if f._source is None and _in_cycle(index, relation.target, f.field):
+        return []  # reported with its path once every computed field is ordered
     if f._source is None or field_type(f._source.type).storage_for(f._source) is None:
         return [Problem(here + "/field", "lookup_not_stored", {"path": f.field})]
     return []
+
+
+def _in_cycle(index, form: str, path: str) -> bool:
+    """A lookup or rollup left unresolved although its path exists: what it reads reads it back."""
+    from engines.form.computed import COMPUTED_TYPES, walk_path
+
+    found = walk_path(index, form, path.split("."))
+    return found is not None and found[1].type in COMPUTED_TYPES
 
 
 def _rollup_problems(index, forms, form_key: str, f, here: str) -> list[Problem]:
@@ -186,7 +196,7 @@ def _rollup_problems(index, forms, form_key: str, f, here: str) -> list[Problem]
             problems.append(e.problem(here + "/field"))
         else:
             wanted = NUMERIC if f.agg in ("sum", "avg") else ORDERED if f.agg in ("min", "max") else None
-            if f._source is None:
+            if f._source is None and not _in_cycle(index, source, f.field):
                 problems.append(Problem(here + "/field", "lookup_not_stored", {"path": f.field}))
             elif wanted and kind not in wanted | {"any"}:
                 problems.append(Problem(here + "/field", "rollup_field_type", {"agg": f.agg, "path": f.field}))

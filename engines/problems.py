@@ -7,6 +7,14 @@ from typing import Any
 # code → (zh-CN, en). Parameters are str.format fields.
 MESSAGES: dict[str, tuple[str, str]] = {
     "required": ("必填", "is required"),
+    "lookup_relation": ("「{key}」不是本表单的单条关联字段", "{key!r} is not a one-record relation field of this form"),
+    "lookup_field": ("在「{form}」中找不到「{path}」：{reason}", "{path!r} cannot be read from {form!r}: {reason}"),
+    "lookup_not_stored": ("「{path}」不是可引用的字段（子表、多值关联或布局控件不能引用）", "{path!r} cannot be looked up (sub-tables, many-relations and layout items hold no single value)"),
+    "rollup_source": ("汇总字段需要 source + via（哪个表单的哪个关联指向这里），或 relation（本表单的子表/多值关联），二选一", "a rollup needs either source + via (which form's relation points here) or relation (a sub-table or many-relation of this form)"),
+    "rollup_relation": ("「{key}」不是本表单的子表或多值关联字段", "{key!r} is not a sub-table or many-relation field of this form"),
+    "rollup_via": ("表单「{source}」的「{key}」不是指向「{form}」的关联字段", "{key!r} of form {source!r} is not a relation to {form!r}"),
+    "rollup_field_type": ("{agg} 汇总需要数字字段（最大/最小值也可用日期），「{path}」不是", "{agg} needs a number field (min and max also take dates); {path!r} is not"),
+    "computed_cycle": ("计算字段之间循环引用：{cycle}", "computed fields depend on each other in a cycle: {cycle}"),
     "unknown_field": ("表单「{form}」没有字段「{key}」", "form {form!r} has no field {key!r}"),
     "not_text": ("应为文本", "must be text"),
     "not_number": ("应为数字，收到 {value!r}", "must be a number, got {value!r}"),
@@ -98,4 +106,70 @@ MESSAGES.update({
 
 MESSAGES.update({
     "retype_unsupported": ("字段「{key}」不能从「{old}」改为「{new}」；请新建字段", "field {key!r} cannot change from {old!r} to {new!r}; add a new field instead"),
+})
+
+MESSAGES.update({  # uploaded files (engines/form/fields/files.py, runtime/files.py)
+    "bad_file_ref": ("应为已上传文件的令牌（先调用 POST /api/files 上传）", "must name an uploaded file by its token (upload it with POST /api/files first)"),
+    "bad_data_url": ("签名应为 PNG 或 JPEG 图片的 data: URL", "must be a data: URL of a PNG or JPEG image"),
+    "file_too_large": ("文件「{name}」超过上限 {limit_mb} MB", "file {name!r} is larger than the limit of {limit_mb} MB"),
+    "file_not_accepted": ("不接受文件「{name}」的类型（可接受：{accept}）", "file {name!r} is not of an accepted type (accepted: {accept})"),
+    "not_image": ("文件「{name}」不是图片（PNG、JPEG、GIF、WebP、BMP）", "file {name!r} is not an image (PNG, JPEG, GIF, WebP or BMP)"),
+    "bad_accept": ("「{value}」不是扩展名（如 .pdf）或 MIME 类型（如 image/*）", "{value!r} is neither an extension (like .pdf) nor a MIME type (like image/*)"),
+    "unknown_file": ("文件 {token} 不存在，请重新上传", "no uploaded file {token}; upload it again"),
+    "empty_file": ("文件是空的", "the file is empty"),
+    "not_multipart": ("请以 multipart/form-data 上传，文件放在 file 字段：{error}", "send the file as multipart/form-data in the field \"file\": {error}"),
+    "unknown_app": ("应用「{key}」不存在", "app {key!r} does not exist"),
+    "bad_signature": ("文件链接的签名无效", "the file link's signature is not valid"),
+    "link_expired": ("文件链接已过期，请刷新页面", "the file link has expired; reload the page"),
+    "no_thumbnail": ("只有图片有缩略图", "only images have thumbnails"),
+})
+
+MESSAGES.update({  # dedupe and merge (runtime/dedupe.py)
+    "dedupe_keys_missing": ("表单「{form}」没有设置查重字段（dedupe.keys）；请用 fields 指定，如 ?fields=phone,email", "form {form!r} has no dedupe keys (dedupe.keys); name the fields, e.g. ?fields=phone,email"),
+    "dedupe_type_unsupported": ("不能按「{type}」类型的字段「{key}」查重（可用：{types}）", "cannot find duplicates on {key!r}, a {type!r} field (possible: {types})"),
+    "merge_keeps_itself": ("记录 {id} 是要保留的记录，不能同时被合并", "record {id} is the one kept; it cannot also be merged"),
+    "merge_missing": ("表单「{form}」中不存在记录 {ids}", "form {form!r} has no records {ids}"),
+})
+
+MESSAGES.update({  # print templates (engines/print, runtime/printing.py)
+    "print_template_syntax": ("打印模板第 {line} 行有语法错误：{error}", "print template syntax error on line {line}: {error}"),
+    "print_template_reserved": ("「{key}」是默认打印模板的键，请换一个", "{key!r} is the key of the default print template; choose another"),
+    "print_render_failed": ("打印模板「{template}」第 {line} 行出错：{error}", "print template {template!r} failed on line {line}: {error}"),
+    "print_template_failed": ("打印模板「{template}」无法生成", "print template {template!r} could not be rendered"),
+    "pdf_unavailable": ("无法生成 PDF：{reason}（请安装 chromium 与 fonts-noto-cjk，或改用 format=html 后用浏览器打印）", "cannot make a PDF: {reason} (install chromium and fonts-noto-cjk, or use format=html and print from the browser)"),
+    "pdf_failed": ("生成 PDF 失败：{reason}", "making the PDF failed: {reason}"),
+    "no_records_to_print": ("请至少选择一条记录", "choose at least one record"),
+})
+
+MESSAGES.update({  # field types: time … wechat (engines/form/fields/clock, codes, pickers, places, people, layout…)
+    "not_time": ("应为时间（HH:MM 或 HH:MM:SS），收到 {value!r}", "must be a time of day (HH:MM or HH:MM:SS), got {value!r}"),
+    "bad_duration": ("时长格式不正确：{value!r}（可写 90（秒）、1:30、1h30m、1小时30分）", "not a duration: {value!r} (write 90 (seconds), 1:30, 1h30m or 1小时30分)"),
+    "bad_range": ("最小值 {min} 不能大于最大值 {max}", "the minimum {min} is above the maximum {max}"),
+    "off_step": ("应从 {min} 起按 {step} 递增取值", "must be {min} plus a multiple of {step}"),
+    "same_switch_labels": ("开和关的文字不能相同（都是「{label}」）", "the on and off labels are both {label!r}"),
+    "bad_cascade": ("应为各级选项组成的列表，或「一级/二级/三级」文本", "must be a list of options, one per level, or text like \"a/b/c\""),
+    "cascade_not_leaf": ("「{value}」下还有选项，请选到最后一级", "{value!r} has options below it; choose down to the last level"),
+    "cascade_too_deep": ("级联选项最多 {limit} 级", "cascade options may be at most {limit} levels deep"),
+    "bad_id_number": ("身份证号应为 18 位（最后一位可为 X）：{value!r}", "an ID card number has 18 digits (the last may be X): {value!r}"),
+    "bad_id_birth_date": ("身份证号中的出生日期 {value} 无效", "the birth date {value} in the ID card number is not a real date"),
+    "bad_id_checksum": ("身份证号校验位不正确：{value!r}", "the check digit of the ID card number is wrong: {value!r}"),
+    "id_number_old_form": ("不接受 15 位旧身份证号，请填写 18 位号码", "old 15-digit ID card numbers are not accepted; enter the 18-digit number"),
+    "bad_wechat": ("微信号应为 6–20 位，以字母开头，只含字母、数字、_ 和 -：{value!r}", "a WeChat ID has 6–20 letters, digits, _ or -, starting with a letter: {value!r}"),
+    "bad_barcode": ("不是有效的 {format} 条码：{value!r}", "not a valid {format} barcode: {value!r}"),
+    "bad_ean13_checksum": ("EAN-13 条码校验位不正确：{value!r}", "the EAN-13 check digit is wrong: {value!r}"),
+    "bad_color": ("颜色应为 #RRGGBB（或 #RGB、rgb(r, g, b)），收到 {value!r}", "a colour is #RRGGBB (or #RGB, rgb(r, g, b)), got {value!r}"),
+    "bad_region": ("应为地区编码、名称列表或「省/市/区」文本", "must be a region code, a list of names or text like \"广东省/深圳市/南山区\""),
+    "unknown_region_code": ("地区编码 {adcode} 不存在", "no region has the code {adcode}"),
+    "unknown_region": ("找不到地区「{name}」", "no region named {name!r}"),
+    "unknown_region_in": ("「{parent}」下找不到「{name}」", "{parent!r} has no region named {name!r}"),
+    "region_too_coarse": ("「{name}」还需选到{level_zh}一级", "{name!r} is not enough: choose down to the {level}"),
+    "bad_address": ("地址应为 {{\"region\": 省市区, \"detail\": 详细地址}} 或「省市区+详细地址」文本", "an address is {{\"region\": …, \"detail\": …}} or text starting with the region"),
+    "address_detail_missing": ("请填写详细地址（街道、门牌号）", "the street address is missing"),
+    "bad_location": ("位置应为 {{\"lat\": 纬度, \"lng\": 经度, \"address\": 地址}} 或「纬度,经度 地址」", "a location is {{\"lat\": …, \"lng\": …, \"address\": …}} or \"lat,lng address\""),
+    "bad_latitude": ("纬度应在 -90 到 90 之间，收到 {value!r}", "latitude must be between -90 and 90, got {value!r}"),
+    "bad_longitude": ("经度应在 -180 到 180 之间，收到 {value!r}", "longitude must be between -180 and 180, got {value!r}"),
+    "bad_member": ("应为用户编号（正整数）", "must be a user id (a positive whole number)"),
+    "bad_department": ("应为部门编号（正整数）", "must be a department id (a positive whole number)"),
+    "unknown_department": ("不存在部门 {id}", "no department {id}"),
+    "layout_holds_no_value": ("「{type}」只用于排版，不保存数据，不能设必填或默认值", "a {type!r} is layout only: it holds no value, so it cannot be required or have a default"),
 })

@@ -82,6 +82,10 @@ def _terminal(index, form_key: str, f, seen: set) -> tuple[str | None, Any]:
     if found is None:
         return None, None
     form, source = found
+    if (form, source.key) in seen:  # reads itself: the builder reports the cycle
+        return None, None
+    if source.type == "rollup" and _terminal(index, form, source, set(seen))[1] is None:
+        return None, None
     return _terminal(index, form, source, seen) if source.type == "lookup" else (form, source)
 
 
@@ -156,13 +160,13 @@ def nodes(forms, compile: Callable[[str, str], Any]) -> list[Node]:
 
 
 def node_of(index, form_key: str, f, compile) -> Node:
-    node = Node(form_key, f)
+    node = Node(form_key, f, [Dep(form_key, "id")])  # a new record gets every value, whatever it reads
     if f.type == "formula":
         node.expressions["value"] = expression = compile(form_key, f.expr)
-        node.deps = deps_of_expression(expression)
+        node.deps += deps_of_expression(expression)
     elif f.type == "lookup":
         node.expressions["value"] = expression = compile(form_key, f"{f.relation}.{f.field}")
-        node.deps = deps_of_expression(expression)
+        node.deps += deps_of_expression(expression)
     else:
         source = rollup_form(index, form_key, f)
         if f.relation:
@@ -172,7 +176,7 @@ def node_of(index, form_key: str, f, compile) -> Node:
             via = index[source][f.via]
             hop = Hop("back", source, f.via, form_key, many=bool(via.many))
         node.hop = hop
-        node.deps = [Dep(hop.form, hop.field, () if hop.kind != "back" else (hop,))]
+        node.deps.append(Dep(hop.form, hop.field, () if hop.kind != "back" else (hop,)))
         for role in ("field", "filter"):
             text = getattr(f, role)
             if text:
