@@ -86,7 +86,7 @@ def expression_problems(app) -> list[Problem]:
         for f in fields:
             if isinstance(f.default, dict) and "expr" in f.default and f.type != "formula":
                 problems += _default_problems(f, scope, f"{path}/{index[f.key]}/default/expr")
-    return problems or computed_problems(app)
+    return problems or computed_problems(app) + linkage_problems(app)
 
 
 def _default_problems(f, scope: Scope, path: str) -> list[Problem]:
@@ -206,3 +206,47 @@ def _rollup_problems(index, forms, form_key: str, f, here: str) -> list[Problem]
         except ExprError as e:
             problems.append(e.problem(here + "/filter"))
     return problems
+
+
+# ---- linkage rules ----------------------------------------------------------------------------------------------
+def linkage_problems(app) -> list[Problem]:
+    """Every linkage rule of forms and sub-tables: a condition over the record's (row's) own fields, and
+    field keys and option values that exist."""
+    from engines.form.computed import field_lists
+
+    problems: list[Problem] = []
+    forms = {f.key: f for f in app.forms}
+    for form_key, fields, i, j in field_lists(app.forms):
+        owner = app.forms[i] if j is None else app.forms[i].fields[j]
+        base = f"/forms/{i}" + (f"/fields/{j}" if j is not None else "")
+        by_key = {f.key: f for f in fields}
+        scope = Scope(forms, form_key)
+        for k, rule in enumerate(owner.linkage):
+            here = f"{base}/linkage/{k}"
+            problems += _condition_problems(rule.when, scope, here + "/when")
+            for part in ("show", "hide", "require"):
+                for n, key in enumerate(getattr(rule, part)):
+                    if key not in by_key:
+                        problems.append(Problem(f"{here}/{part}/{n}", "unknown_field", {"form": form_key, "key": key}))
+            for key, values in rule.options.items():
+                f = by_key.get(key)
+                if f is None:
+                    problems.append(Problem(f"{here}/options/{key}", "unknown_field", {"form": form_key, "key": key}))
+                elif not hasattr(f, "options") or f.type == "cascade":
+                    problems.append(Problem(f"{here}/options/{key}", "linkage_not_choice", {"key": key}))
+                else:
+                    known = [o.value for o in f.options]
+                    problems += [Problem(f"{here}/options/{key}/{n}", "not_option",
+                                         {"value": value, "options": ", ".join(known[:20])})
+                                 for n, value in enumerate(values) if value not in known]
+    return problems
+
+
+def _condition_problems(text: str, scope: Scope, path: str) -> list[Problem]:
+    try:
+        compiled = compile_expression(text, scope, expect="bool")
+    except ExprError as e:
+        return [e.problem(path)]
+    if any(len(p) > 1 for p in compiled.paths):  # the browser decides with the values on screen
+        return [Problem(path, "linkage_scope")]
+    return []

@@ -10,6 +10,7 @@ from builder.model import ARRIVES_WITH, FORMAT, PENDING_SECTIONS, AppDef
 from engines.form.fields import FIELD_MODELS, FIELD_TYPES
 from engines.form.fields.base import SYSTEM_FIELDS, Context, FieldError
 from engines.form.record import coerce_value
+from engines.print import DEFAULT_KEY, syntax_error
 from engines.problems import Problem, ProblemsError, pointer
 
 # A title must be a short readable value.
@@ -98,18 +99,40 @@ def _cross_references(doc: dict) -> list[Problem]:
             form_keys.setdefault(key, f"/forms/{i}")
     for i, form in _dicts(doc.get("forms")):
         problems += _form_problems(form, f"/forms/{i}", form_keys)
-        if form.get("linkage"):
-            problems.append(pending(f"/forms/{i}/linkage", "linkage", "expr"))
     for path, menu in _menu_items(doc.get("menus"), "/menus"):
         if isinstance(menu.get("form"), str) and menu["form"] not in form_keys:
             problems.append(Problem(path + "/form", "unknown_form", {"key": menu["form"]}))
         if menu.get("dashboard"):
             problems.append(pending(path + "/dashboard", "dashboards", "report"))
+    problems += _print_template_problems(doc.get("print_templates"), form_keys)
     data = doc.get("data")
     if isinstance(data, dict):
         for form_key in data:
             if form_key not in form_keys:
                 problems.append(Problem(pointer("data", form_key), "unknown_form", {"key": form_key}))
+    return problems
+
+
+def _print_template_problems(templates: Any, form_keys: dict[str, str]) -> list[Problem]:
+    """Each template prints an existing form, has its own key (not the default's), and its html compiles."""
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for i, template in _dicts(templates):
+        here = f"/print_templates/{i}"
+        key = template.get("key")
+        if key == DEFAULT_KEY:
+            problems.append(Problem(here + "/key", "print_template_reserved", {"key": key}))
+        elif isinstance(key, str):
+            if key in seen:
+                problems.append(Problem(here + "/key", "duplicate_key", {"key": key, "other": seen[key]}))
+            seen.setdefault(key, here)
+        if isinstance(template.get("form"), str) and template["form"] not in form_keys:
+            problems.append(Problem(here + "/form", "unknown_form", {"key": template["form"]}))
+        if isinstance(template.get("html"), str) and template["html"]:
+            error = syntax_error(template["html"])
+            if error is not None:
+                problems.append(Problem(here + "/html", "print_template_syntax",
+                                        {"line": error.line or 1, "error": error.error}))
     return problems
 
 

@@ -117,6 +117,12 @@ class FormStore:
         return [store for store in self.fields.values() if store.target is not None or store.child is not None]
 
     @cached_property
+    def has_linkage(self) -> bool:
+        """Linkage rules on the form or on one of its sub-tables."""
+        return bool(getattr(self.definition, "linkage", None)) or any(
+            getattr(f, "linkage", None) for f in self.definition.fields if f.type == "subtable")
+
+    @cached_property
     def expression_defaults(self) -> list:
         """Field definitions whose default is an expression ({"expr": …}), computed when a record is created."""
         return [f for f in self.definition.fields if isinstance(f.default, dict) and "expr" in f.default]

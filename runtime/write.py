@@ -15,13 +15,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from engines.form import linkage
 from engines.form.fields import autonumber
 from engines.form.fields.base import Context, FieldError
 from engines.form.record import check_record, coerce_value
 from engines.problems import Problem, ProblemsError, pointer
 from runtime.errors import ApiError, not_found
 from runtime.computed import Recompute
-from runtime.expressions import compiled, eval_context
+from runtime.expressions import compiled, eval_context, record_envs
 from runtime.models import autonumber_counters, users
 from runtime.records import form_store
 from runtime.tables import AppSchema, FieldStore, FormStore
@@ -47,6 +48,7 @@ class RecordWriter:
         for i, item in enumerate(items):
             values, found = check_record(form.definition.fields, item, self.ctx, form=form.key)
             found += self._expression_defaults(form, item, values)
+            found = self._linkage(form, item, values, None, found)
             clean.append(values)
             problems.extend(p.under(prefix(i)) for p in found)
         problems += await self._check_database(form, clean, prefix, exclude_id=None)
@@ -82,6 +84,39 @@ class RecordWriter:
             elif value is not None:
                 values[f.key] = value
         return problems
+
+    def _linkage(self, form: FormStore, given, values: dict, current: dict | None, found: list[Problem]) -> list[Problem]:
+        """The form's linkage rules, and each sub-table's rules row by row, enforced on one record's write."""
+        if not form.has_linkage or not isinstance(given, dict):
+            return found
+        problems, hidden = list(found), set()
+        if form.definition.linkage:
+            new, state = linkage.enforce(form.definition.linkage, form.definition.fields,
+                                         self._holds(form.key, form.definition.linkage, {**(current or {}), **values}),
+                                         given, values, current)
+            problems += new
+            hidden |= {pointer(key) for key in state.hidden}
+        for store in form.fields.values():
+            rules = getattr(store.field, "linkage", None) if store.child is not None else None
+            if not rules or not values.get(store.key):
+                continue
+            sent = given.get(store.key) if isinstance(given.get(store.key), list) else []
+            for n, row in enumerate(values[store.key]):
+                row_given = sent[n] if n < len(sent) and isinstance(sent[n], dict) else {}
+                new, state = linkage.enforce(rules, store.field.fields, self._holds(store.child.key, rules, row),
+                                             row_given, row, None, pointer(store.key, n))
+                problems += new
+                hidden |= {pointer(store.key, n, key) for key in state.hidden}
+        # a hidden field is never required, whatever its definition says
+        return [p for p in problems if not (p.code == "required" and p.path in hidden)]
+
+    def _holds(self, form_key: str, rules, env: dict):
+        def holds(i: int) -> bool:
+            try:
+                return compiled(self.schema, form_key, rules[i].when, "bool").evaluate(env, self.eval_ctx) is True
+            except Exception:  # a condition that cannot be decided does not hold, as in the browser
+                return False
+        return holds
 
     async def refresh(self, form_key: str, ids: list[int]) -> None:
         """Records of a form changed outside create/update (merged, re-linked): recompute what depends on them."""
@@ -128,6 +163,10 @@ class RecordWriter:
     async def update(self, form_key: str, record_id: int, data: Any, version: int | None) -> None:
         form = form_store(self.schema, form_key)
         values, problems = check_record(form.definition.fields, data, self.ctx, partial=True, form=form.key)
+        if form.has_linkage:
+            current = (await record_envs(self.conn, self.schema, form.key, [record_id], ())).get(record_id)
+            if current is not None:
+                problems = self._linkage(form, data, values, current, problems)
         problems += await self._check_database(form, [values], lambda i: "", exclude_id=record_id)
         if problems:
             raise ProblemsError(problems)

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import Field
 
 from engines.form.fields.base import FieldBase, FieldError, FieldType
+from engines.form.linkage import LinkageRule
 
 
 class SubtableDef(FieldBase):
@@ -13,11 +14,15 @@ class SubtableDef(FieldBase):
     fields: list[Any] = Field(min_length=1, max_length=100)
     min_rows: int | None = Field(default=None, ge=0)
     max_rows: int | None = Field(default=None, ge=1, le=10_000)
+    linkage: list[LinkageRule] = Field(default_factory=list, max_length=200,
+                                       description="rules over each row's own fields, evaluated row by row")
 
 
 class Subtable(FieldType):
     expr_kind = "rows"
     key = "subtable"
+    icon = "TableOutlined"
+    label = ("子表单", "Sub-table")
     storage = None
     props = SubtableDef
     widget = "subtable"
