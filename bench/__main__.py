@@ -1,5 +1,5 @@
-"""python -m bench: bulk-insert and expression benchmarks on SQLite and PostgreSQL, printed and written to
-docs/benchmarks.md."""
+"""python -m bench [section …]: bulk-insert, expression and spreadsheet-import benchmarks on SQLite and
+PostgreSQL, printed and written to docs/benchmarks.md (sections not run keep their previous text)."""
 from __future__ import annotations
 
 import argparse
@@ -16,17 +16,21 @@ from bench.data import members
 from bench.expressions import BASE_RECORDS as EXPR_BASE_RECORDS
 from bench.expressions import BASE_ROWS as EXPR_BASE_ROWS
 from bench.expressions import ExprReport, run_expressions
+from bench.imports import generate_files, imports_markdown, imports_text, run_imports
 from bench.inserts import Run, pg_create, pg_drop, run_inserts
 from bench.report import expr_text, machine, markdown, text_table
 
 PG_URL = os.environ.get("NOCODE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 BASE_ROWS = 20_000
 SEED = 20240601
-SECTIONS = ("inserts", "expressions")
+SECTIONS = ("inserts", "expressions", "imports")
+HEADINGS = {"inserts": "## Bulk insert", "expressions": "## Expressions", "imports": "## Spreadsheet import"}
+IMPORT_ROWS = 20_000
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("section", nargs="*", help=f"sections to run, of {', '.join(SECTIONS)} (default: all)")
     parser.add_argument("--scale", type=float, default=1.0, help=f"1.0 = {BASE_ROWS:,} records")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--repeat", type=int, default=3, help="runs per way; the best one is reported")
@@ -38,8 +42,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help=f"records for the Python expression run (default {EXPR_BASE_RECORDS:,} × scale)")
     parser.add_argument("--expr-rows", type=int, default=None,
                         help=f"table rows for the SQL expression run (default {EXPR_BASE_ROWS:,} × scale; 0 skips)")
+    parser.add_argument("--rows", type=int, default=IMPORT_ROWS,
+                        help=f"rows of the larger import file; the smaller has a tenth (default {IMPORT_ROWS:,})")
     args = parser.parse_args(argv)
-    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    args.sections = args.section or [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
@@ -94,17 +100,82 @@ async def main(args: argparse.Namespace) -> int:
     if "expressions" in args.sections:
         expr, expr_pg = await expressions(args, notes)
         pg_version = pg_version or expr_pg
+    import_runs, import_notes = [], []
+    if "imports" in args.sections:
+        import_pg = await imports(args, import_runs, import_notes)
+        pg_version = pg_version or import_pg
     print()
     if runs:
         print(text_table(runs))
     if expr is not None:
         print(expr_text(expr))
+    if import_runs:
+        print(imports_text(import_runs))
     if str(args.out) != "-":
         command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        kept = previous_sections(args.out, [s for s in SECTIONS if s not in args.sections])
+        if kept:
+            notes.append(f"Sections kept from the previous report (not run by this command): "
+                         f"{', '.join(HEADINGS[s][3:] for s in kept)}; the machine table describes this run.")
+        blocks = {"imports": imports_markdown(import_runs, args.repeat, import_notes) if import_runs else None}
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(markdown(runs, machine(pg_version), command.strip(), args.repeat, notes, expr=expr))
+        args.out.write_text(markdown(runs, machine(pg_version), command.strip(), args.repeat, notes, expr=expr,
+                                     blocks=blocks, kept=kept))
         print(f"\nwritten to {args.out}")
     return 0
+
+
+def previous_sections(path: Path, names: list[str]) -> dict[str, list[str]]:
+    """The Markdown of sections not run this time, as the last report has them, so one section can be
+    re-measured without losing the others' figures."""
+    if not path.exists():
+        return {}
+    lines = path.read_text().splitlines()
+    kept = {}
+    for name in names:
+        heading = HEADINGS[name]
+        if heading not in lines:
+            continue
+        start = lines.index(heading)
+        end = next((i for i in range(start + 1, len(lines))
+                    if (lines[i].startswith("## ") or lines[i].startswith("Run it with")) and lines[i] != heading),
+                   len(lines))
+        kept[name] = lines[start:end]
+    return kept
+
+
+async def imports(args: argparse.Namespace, runs: list, notes: list[str]) -> str | None:
+    """The spreadsheet-import section; returns the PostgreSQL version when it ran there."""
+    sizes = sorted({max(1, args.rows // 10), args.rows})
+    work = Path(tempfile.mkdtemp(prefix="nocode_bench_imports_"))
+    pg_version = None
+    log = lambda m: print(m, flush=True)  # noqa: E731
+    try:
+        print(f"imports: generating {', '.join(f'{n:,}' for n in sizes)}-row .xlsx and .csv files (seed {SEED})",
+              flush=True)
+        files = generate_files(sizes, work, SEED, log=log)
+        if args.db in ("sqlite", "both"):
+            runs += await run_imports("sqlite", f"sqlite+aiosqlite:///{work / 'imports.db'}", work, files,
+                                      args.repeat, SEED, log=log)
+        if args.db in ("postgresql", "both"):
+            name = f"nocode_bench_imports_{uuid.uuid4().hex[:6]}"
+            admin = PG_URL.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
+            try:
+                pg_version = await pg_create(admin, name)
+            except Exception as e:  # unreachable server, refused login…
+                note = f"PostgreSQL import run skipped: not reachable at {PG_URL} ({type(e).__name__}: {e})"
+                print(note, flush=True)
+                notes.append(note)
+            else:
+                print(f"postgresql {pg_version}: database {name}", flush=True)
+                try:
+                    runs += await run_imports("postgresql", f"{PG_URL}/{name}", work, files, args.repeat, SEED,
+                                              pg_dsn=admin.rsplit("/", 1)[0] + "/" + name, log=log)
+                finally:
+                    await pg_drop(admin, name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return pg_version
 
 
 async def inserts(args: argparse.Namespace, runs: list[Run], notes: list[str]) -> str | None:

@@ -77,7 +77,11 @@ def text_table(runs: list[Run]) -> str:
 
 
 def markdown(runs: list[Run], info: dict[str, str], command: str, repeat: int, notes: list[str],
-             expr: ExprReport | None = None) -> str:
+             expr: ExprReport | None = None, blocks: dict[str, list[str] | None] | None = None,
+             kept: dict[str, list[str]] | None = None) -> str:
+    """The page; `blocks` are sections rendered by their own modules, `kept` the previous report's text
+    of sections not run this time."""
+    blocks, kept = blocks or {}, kept or {}
     out = [
         "# Benchmarks",
         "",
@@ -88,8 +92,11 @@ def markdown(runs: list[Run], info: dict[str, str], command: str, repeat: int, n
     ]
     if runs:
         out += insert_markdown(runs, repeat)
+    out += kept.get("inserts", [])
     if expr is not None:
         out += expr_markdown(expr, repeat)
+    out += kept.get("expressions", [])
+    out += blocks.get("imports") or kept.get("imports", [])
     out += [
         "Run it with `make bench` or `.venv/bin/python -m bench [--scale 1.0] [--db sqlite|postgresql|both] "
         "[--repeat N] [--sections inserts,expressions] [--expr-records N] [--expr-rows N] "

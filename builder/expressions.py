@@ -99,7 +99,7 @@ def _default_problems(f, scope: Scope, path: str) -> list[Problem]:
         return [e.problem(path)]
     if any(len(p) > 1 for p in compiled.paths):  # defaults are set before linked records are looked at
         return [Problem(path, "expr_default_scope")]
-    wanted = field_type(f.type).expr_kind
+    wanted = field_type(f.type).expr_kind_for(f)
     got = compiled.type.kind
     numeric = {"number", "ref"}
     if got not in (wanted, "null", "any") and not (wanted == "text" and got in ("number", "date")) \

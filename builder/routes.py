@@ -28,8 +28,10 @@ async def app_schema() -> dict:
 
 @router.get("/field-types")
 async def field_types(user: CurrentUser) -> list[dict]:
-    return [{"key": t.key, "widget": t.widget, "storage": t.storage, "unique": t.unique_ok,
-             "generated": t.is_generated, "schema": FIELD_MODELS[t.key].model_json_schema()} for t in FIELD_TYPES]
+    return [{"key": t.key, "label": {"zh-CN": t.label[0], "en": t.label[1]}, "icon": t.icon, "widget": t.widget,
+             "storage": t.storage, "unique": t.unique_ok, "generated": t.is_generated,
+             "in_subtable": t.in_subtable and t.key != "subtable",
+             "schema": FIELD_MODELS[t.key].model_json_schema()} for t in FIELD_TYPES]
 
 
 @router.post("/apps/import", status_code=201)
@@ -38,7 +40,7 @@ async def import_app(platform: PlatformDep, user: CurrentUser, demo_data: bool =
         app, _, version = await lifecycle.import_app(conn, body, platform.ctx, user.id)
         if demo_data and app.data:
             schema = await SchemaCache().get(conn, app.key)  # not the shared cache: this may still roll back
-            await load_seed_data(RecordWriter(conn, schema, platform.ctx, user.id), app.data)
+            await load_seed_data(RecordWriter(conn, schema, platform.ctx, user.id, platform.settings), app.data)
     return {"key": app.key, "version": version}
 
 

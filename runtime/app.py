@@ -18,8 +18,13 @@ from runtime.db import create_engine
 from runtime.deps import Platform, request_lang
 from runtime.errors import ApiError
 from runtime.routes.auth import router as auth_router
+from runtime.routes.dedupe import router as dedupe_router
 from runtime.routes.expr import router as expr_router
+from runtime.routes.files import UPLOAD_PATH
+from runtime.routes.files import router as files_router
+from runtime.routes.printing import router as printing_router
 from runtime.routes.records import router as records_router
+from runtime.routes.regions import router as regions_router
 from runtime.settings import Settings
 from runtime.tables import SchemaCache
 
@@ -37,12 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="nocode", version="0.1.0", openapi_url="/api/openapi.json", docs_url=None,
                   redoc_url=None, lifespan=lifespan)
     app.state.platform = Platform(settings, create_engine(settings.database_url), SchemaCache())
-    for router in (auth_router, builder_router, records_router, expr_router):
+    for router in (auth_router, builder_router, records_router, expr_router, files_router, dedupe_router,
+                   regions_router, printing_router):
         app.include_router(router)
     _add_error_handlers(app)
     _serve_api_docs(app)
     _serve_frontend(app, settings.frontend_dir)
-    return BodyLimit(app, settings.max_body_bytes)
+    return BodyLimit(app, settings.max_body_bytes, own_limit=(UPLOAD_PATH,))
 
 
 def _reply(request: Request, error: ApiError) -> JSONResponse:
@@ -141,15 +147,16 @@ def _serve_frontend(app: FastAPI, dist: Path) -> None:
 class BodyLimit:
     """Refuses request bodies over the limit with 413, whether or not Content-Length was sent."""
 
-    def __init__(self, app: FastAPI, limit: int):
+    def __init__(self, app: FastAPI, limit: int, own_limit: tuple[str, ...] = ()):
         self.app, self.limit = app, limit
+        self.own_limit = own_limit  # paths that enforce a limit of their own while streaming (file uploads)
         self.state = app.state  # tests and the CLI reach the platform through app.state
 
     def __getattr__(self, name):
         return getattr(self.app, name)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.own_limit:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from openpyxl import Workbook
 
@@ -32,17 +32,30 @@ def cell(value, for_excel: bool, moment: bool = False):
     return value
 
 
-def headers(form: FormStore, lang: str) -> tuple[list[tuple[str, bool]], list[str]]:
-    """[(field key, is a date-time)] and the column titles, in the form's order."""
+def _as_is(value):
+    return value
+
+
+def _shown(store) -> Callable:
+    def show(value):
+        return None if value is None else store.type.to_cell(store.field, value)
+    return show
+
+
+def headers(form: FormStore, lang: str) -> tuple[list[tuple[str, bool, Callable]], list[str]]:
+    """[(field key, is a date-time, API value → what the cell shows)] and the column titles, in the form's order.
+    Layout items (dividers, notes) hold no value and get no column."""
     en = lang.startswith("en")
     keys, labels = [], []
     for key, store in form.fields.items():
-        if store.child is None:
-            keys.append((key, store.type.expr_kind == "datetime" or getattr(store.field, "result", None) == "datetime"))
+        holds_value = store.column is not None or store.link is not None
+        if store.child is None and holds_value:
+            moment = store.type.expr_kind == "datetime" or getattr(store.field, "result", None) == "datetime"
+            keys.append((key, moment, _shown(store)))
             labels.append(store.field.label or key)
     if form.parent is None:
         for key, names in SYSTEM_COLUMNS:
-            keys.append((key, key != "id"))
+            keys.append((key, key != "id", _as_is))
             labels.append(names[1] if en else names[0])
     return keys, labels
 
@@ -65,7 +78,7 @@ async def to_csv(reader: RecordReader, form: FormStore, lang: str, **query) -> b
     writer = csv.writer(buffer)
     writer.writerow(labels)
     async for items in pages(reader, form.key, **query):
-        writer.writerows([cell(item.get(k), False, moment) for k, moment in keys] for item in items)
+        writer.writerows([cell(show(item.get(k)), False, moment) for k, moment, show in keys] for item in items)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -85,10 +98,10 @@ async def to_xlsx(reader: RecordReader, form: FormStore, lang: str, **query) -> 
         child_sheets[key] = (sheet, child_keys)
     async for items in pages(reader, form.key, **query):
         for item in items:
-            main.append([cell(item.get(k), True, moment) for k, moment in keys])
+            main.append([cell(show(item.get(k)), True, moment) for k, moment, show in keys])
             for key, (sheet, child_keys) in child_sheets.items():
                 for row in item.get(key) or []:
-                    sheet.append([item["id"], *(cell(row.get(k), True, moment) for k, moment in child_keys)])
+                    sheet.append([item["id"], *(cell(show(row.get(k)), True, moment) for k, moment, show in child_keys)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -68,7 +68,7 @@ async def record_envs(conn, schema: AppSchema, form_key: str, ids: list[int], pa
 
 def _env(form, row) -> dict:
     env = {key: row[name] for key, name in form.columns}
-    for key in ("id", "created_at", "updated_at", "created_by", "owner", "version", "parent_id"):
+    for key in ("id", "created_at", "updated_at", "created_by", "updated_by", "owner", "version", "parent_id"):
         if key in row:
             env[key] = row[key]
     return env

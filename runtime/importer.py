@@ -55,8 +55,8 @@ def read_rows(filename: str, stream) -> Iterator[list[Any]]:
     raw = stream.read(4096)
     stream.seek(0)
     encoding = "utf-8-sig"
-    try:
-        raw.decode("utf-8")
+    try:  # incrementally: the sample may end in the middle of a character
+        codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
     except UnicodeDecodeError:
         encoding = "gb18030"  # CSV saved by Excel on Chinese Windows
     yield from csv.reader(codecs.getreader(encoding)(stream, errors="strict"))

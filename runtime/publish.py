@@ -14,8 +14,7 @@ from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import Column, Connection, MetaData, Table, and_, bindparam, func, insert, select, update
-from sqlalchemy import Integer
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, and_, bindparam, func, insert, inspect, select, update
 
 from builder.model import AppDef
 from engines.form.fields import field_type
@@ -109,7 +108,16 @@ class Publisher:
             form_id = row.id
             if row.retired:
                 self.conn.execute(update(app_forms).where(app_forms.c.id == form_id).values(retired=False))
+            if parent is None:
+                self._add_system_columns(table_name(form_id))
         self.form_ids[key] = form_id
+
+    def _add_system_columns(self, name: str) -> None:
+        """Tables made before a system column existed (updated_by) get it on their next publish."""
+        present = {c["name"] for c in inspect(self.conn).get_columns(name)}
+        for column in system_columns(None):
+            if column.name not in present:
+                self.ops.add_column(name, column.copy())
 
     # ---- fields ------------------------------------------------------------------------------------------------
     def _sync_fields(self, form_key: str, fields: list) -> None:

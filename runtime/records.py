@@ -18,13 +18,14 @@ from engines.expr.functions.info import list_contains
 from engines.form.fields.base import Context, FieldError
 from engines.form.record import coerce_value
 from engines.problems import Problem
+from runtime.files import sign_records
 from runtime.errors import ApiError, not_found
 from runtime.expressions import SchemaTables, compiled, eval_context
 from runtime.tables import AppSchema, FieldStore, FormStore
 
 SEARCHABLE = {"text", "long_text", "phone", "email", "url", "select", "autonumber"}
-_SYSTEM_OUT = ("version", "created_at", "updated_at", "created_by", "owner")
-SYSTEM_SORT = ("id", "created_at", "updated_at", "version", "owner", "created_by")
+_SYSTEM_OUT = ("version", "created_at", "updated_at", "created_by", "updated_by", "owner")
+SYSTEM_SORT = ("id", "created_at", "updated_at", "version", "owner", "created_by", "updated_by")
 
 
 def form_store(schema: AppSchema, form_key: str) -> FormStore:
@@ -39,8 +40,10 @@ def iso(moment: datetime | None, ctx: Context) -> str | None:
 
 
 class RecordReader:
-    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None = None):
+    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None = None,
+                 settings=None):
         self.conn, self.schema, self.ctx, self.user_id = conn, schema, ctx, user_id
+        self.settings = settings  # given, file fields carry signed links that work in <img src>
 
     async def list(self, form_key: str, *, equals: dict[str, str] | None = None, sort: str | None = None,
                    q: str | None = None, page: int = 1, page_size: int = 50, filter: str | None = None) -> dict:
@@ -84,7 +87,7 @@ class RecordReader:
     def _equals(self, form: FormStore, equals: dict[str, str]) -> tuple[list, list[Problem]]:
         conditions, problems = [], []
         for key, raw in equals.items():
-            if key == "id" or key == "owner" or key == "created_by":
+            if key in ("id", "owner", "created_by", "updated_by"):
                 if not raw.isdigit():
                     problems.append(Problem(f"/query/{key}", "bad_reference"))
                     continue
@@ -155,6 +158,7 @@ class RecordReader:
             if form.parent is None:
                 record.update(version=row["version"], created_at=iso(row["created_at"], self.ctx),
                               updated_at=iso(row["updated_at"], self.ctx), created_by=row["created_by"],
+                              updated_by=row["updated_by"],
                               owner=row["owner"])
             records.append(record)
         for key, store in form.fields.items():
@@ -164,8 +168,10 @@ class RecordReader:
                 await self._fill_many(store, ids, records)
             elif store.child is not None:
                 await self._fill_rows(store, ids, records)
+        if self.settings is not None and form.has_files:
+            sign_records(self.settings, form.definition.fields, records)
         order = ["id", *form.fields, *(_SYSTEM_OUT if form.parent is None else ())]
-        return [{key: record[key] for key in order} for record in records]
+        return [{key: record[key] for key in order if key in record} for record in records]  # layout items: no value
 
     async def titles(self, target: FormStore, ids: set[int]) -> dict[int, str]:
         if not ids:

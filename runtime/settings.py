@@ -20,6 +20,7 @@ class Settings:
     token_ttl_seconds: int = 12 * 3600
     max_body_bytes: int = 4 * 1024 * 1024
     max_bulk_items: int = 5000
+    max_upload_bytes: int = 20 * 1024 * 1024  # one uploaded file (POST /api/files)
     frontend_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "frontend" / "dist")
 
     @property
@@ -37,6 +38,7 @@ class Settings:
             timezone=env.get("NOCODE_TIMEZONE", "Asia/Shanghai"),
             token_ttl_seconds=int(env.get("NOCODE_TOKEN_TTL", 12 * 3600)),
             max_body_bytes=int(env.get("NOCODE_MAX_BODY_BYTES", 4 * 1024 * 1024)),
+            max_upload_bytes=int(env.get("NOCODE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         )
         if env.get("NOCODE_FRONTEND_DIR"):
             values["frontend_dir"] = Path(env["NOCODE_FRONTEND_DIR"])

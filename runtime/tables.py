@@ -67,6 +67,7 @@ def system_columns(parent_table: str | None) -> list[Column]:
             Column("created_at", DateTime, nullable=False),
             Column("updated_at", DateTime, nullable=False),
             Column("created_by", Integer),
+            Column("updated_by", Integer),
             Column("owner", Integer, index=True),
             Column("version", BigInteger, nullable=False, default=1)]
 
@@ -108,13 +109,27 @@ class FormStore:
 
     @cached_property
     def columns(self) -> list[tuple[str, str]]:
-        """(field key, column name) of the fields stored in this table's own columns."""
-        return [(key, store.column.name) for key, store in self.fields.items() if store.column is not None]
+        """(field key, column name) of the fields stored in this table's own columns (not the fields that
+        show a system column such as created_at)."""
+        return [(key, store.column.name) for key, store in self.fields.items()
+                if store.column is not None and not hasattr(store.type, "system_column")]
 
     @cached_property
     def linked(self) -> list["FieldStore"]:
         """Fields whose values live elsewhere or point elsewhere: relations, links and sub-tables."""
         return [store for store in self.fields.values() if store.target is not None or store.child is not None]
+
+    @cached_property
+    def people(self) -> list["FieldStore"]:
+        """Member and department fields, and sub-tables holding some: their ids must exist."""
+        return [store for store in self.fields.values()
+                if hasattr(store.type, "refers_to") or (store.child is not None and store.child.people)]
+
+    @cached_property
+    def has_files(self) -> bool:
+        """Attachment, image or signature fields, here or in a sub-table: their files must exist."""
+        return any(hasattr(store.type, "file_tokens") or (store.child is not None and store.child.has_files)
+                   for store in self.fields.values())
 
     @cached_property
     def has_linkage(self) -> bool:
@@ -165,6 +180,8 @@ def build_schema(app_id: int, app_key: str, version: int, definition: AppDef,
             if frow.storage:
                 fstore.column = field_column(frow.id, frow.storage)
                 store.table.append_column(fstore.column)
+            elif hasattr(fstore.type, "system_column") and parent is None:  # 创建人, 修改时间…: the record's own
+                fstore.column = store.table.c[fstore.type.system_column]
             store.fields[f.key] = fstore
         stores[key] = store
         for f in fields:

@@ -21,11 +21,16 @@ from engines.form.fields.base import Context, FieldError
 from engines.form.record import check_record, coerce_value
 from engines.problems import Problem, ProblemsError, pointer
 from runtime.errors import ApiError, not_found
+from runtime.files import check_files
 from runtime.computed import Recompute
 from runtime.expressions import compiled, eval_context, record_envs
-from runtime.models import autonumber_counters, users
+from runtime.models import autonumber_counters, departments, users
 from runtime.records import form_store
+from runtime.settings import Settings
 from runtime.tables import AppSchema, FieldStore, FormStore
+
+
+_PEOPLE_TABLES = {"user": users, "department": departments}
 
 
 def utcnow() -> datetime:
@@ -33,9 +38,18 @@ def utcnow() -> datetime:
 
 
 class RecordWriter:
-    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None):
+    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None,
+                 settings: Settings | None = None):
         self.conn, self.schema, self.ctx, self.user_id = conn, schema, ctx, user_id
         self.eval_ctx = eval_context(ctx.tz, user_id)
+        self._settings = settings
+
+    @property
+    def settings(self) -> Settings:
+        """Where uploaded files live (a signature drawn in the browser is stored as one while writing)."""
+        if self._settings is None:
+            self._settings = Settings.from_env()
+        return self._settings
 
     # ---- create ------------------------------------------------------------------------------------------------
     async def create(self, form_key: str, data: Any) -> int:
@@ -57,7 +71,7 @@ class RecordWriter:
         await self._number(form, clean)
         now = utcnow()
         # Every row names every column, so the batch is one executemany of one statement.
-        rows = [{"created_at": now, "updated_at": now, "created_by": self.user_id,
+        rows = [{"created_at": now, "updated_at": now, "created_by": self.user_id, "updated_by": self.user_id,
                  "owner": values.get("owner", self.user_id), "version": 1,
                  **{name: values.get(key) for key, name in form.columns}} for values in clean]
         ids = await self._insert(form, rows)
@@ -173,7 +187,8 @@ class RecordWriter:
         table = form.table
         recompute = self._recompute()
         await recompute.before(form.key, [record_id], values)
-        changes = {**self._columns(form, values), "updated_at": utcnow(), "version": table.c.version + 1}
+        changes = {**self._columns(form, values), "updated_at": utcnow(), "updated_by": self.user_id,
+                   "version": table.c.version + 1}
         if "owner" in values:
             changes["owner"] = values["owner"]
         condition = table.c.id == record_id
@@ -186,7 +201,7 @@ class RecordWriter:
                 raise not_found(f"record {record_id}")
             raise ApiError(409, "stale_version", current=current)
         await self._write_children(form, record_id, values, replace=True)
-        recompute.mark(form.key, [record_id], [*values, "updated_at", "version"])
+        recompute.mark(form.key, [record_id], [*values, "updated_at", "updated_by", "version"])
         if any(store.child is not None and store.key in values for store in form.fields.values()):
             await recompute.mark_rows(form.key, [record_id])
         await recompute.run()
@@ -277,13 +292,38 @@ class RecordWriter:
             for record_id, paths in paths_by_id.items():
                 if record_id not in found:
                     problems += [Problem(p, "missing_record", {"form": target.key, "id": record_id}) for p in paths]
-        owners = {values["owner"] for values in items if values.get("owner")}
-        if owners:
-            found = set((await self.conn.execute(select(users.c.id).where(users.c.id.in_(owners)))).scalars())
-            problems += [Problem(prefix(i) + "/owner", "unknown_user", {"id": v["owner"]})
-                         for i, v in enumerate(items) if v.get("owner") and v["owner"] not in found]
+        people: dict[str, dict[int, list[str]]] = {"user": defaultdict(list), "department": defaultdict(list)}
+        for i, values in enumerate(items):
+            if values.get("owner"):
+                people["user"][values["owner"]].append(prefix(i) + "/owner")
+            for path, store, value in self._people(form, values, prefix(i)):
+                kind, ids = store.type.references(store.field, value)
+                for person in ids:
+                    people[kind][person].append(path)
+        for kind, paths_by_id in people.items():
+            if paths_by_id:
+                table = _PEOPLE_TABLES[kind]
+                found = set((await self.conn.execute(select(table.c.id).where(table.c.id.in_(list(paths_by_id))))).scalars())
+                problems += [Problem(path, f"unknown_{kind}", {"id": person})
+                             for person, paths in paths_by_id.items() if person not in found for path in paths]
         problems += await self._check_unique(form, items, prefix, exclude_id)
+        if form.has_files:
+            problems += await check_files(self.conn, self.settings, form.definition.fields, items, prefix,
+                                          app_id=self.schema.app_id, user_id=self.user_id)
         return problems
+
+    def _people(self, form: FormStore, values: dict, path: str):
+        """(path, field store, value) of every member and department value, in sub-table rows too."""
+        for store in form.people:
+            key = store.key
+            value = values.get(key)
+            if value is None:
+                continue
+            if store.child is None:
+                yield path + pointer(key), store, value
+            elif store.child is not None:
+                for n, row in enumerate(value):
+                    yield from self._people(store.child, row, path + pointer(key, n))
 
     def _references(self, form: FormStore, values: dict, path: str):
         for store in form.linked:

@@ -11,7 +11,8 @@ from engines.expr.types import BOOL, DATETIME, NULL, NUMBER, TEXT, T, comparable
 MAX_PATH = 4
 MAX_NODES = 1000
 SYSTEM_TYPES = {"id": NUMBER, "version": NUMBER, "created_at": DATETIME, "updated_at": DATETIME,
-                "created_by": T("ref", source="user"), "owner": T("ref", source="user")}
+                "created_by": T("ref", source="user"), "updated_by": T("ref", source="user"),
+                "owner": T("ref", source="user")}
 ARITHMETIC = {"+", "-", "*", "/"}
 COMPARISON = {"=", "!=", "<", "<=", ">", ">="}
 
@@ -62,7 +63,7 @@ class Scope:
             if f.type == "lookup" or f.agg in ("min", "max"):
                 return self.field_type(f._source_form, source)
             return NUMBER
-        kind = field_type(f.type).expr_kind
+        kind = field_type(f.type).expr_kind_for(f)
         if kind == "ref":
             return T("ref", source=f.target)
         return T(kind)

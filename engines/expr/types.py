@@ -8,7 +8,8 @@ KIND_NAMES = {
     "number": ("数字", "a number"), "text": ("文本", "text"), "bool": ("是/否", "true/false"),
     "date": ("日期", "a date"), "datetime": ("日期时间", "a date-time"), "list": ("多选/标签", "a list"),
     "ref": ("关联记录", "a record link"), "null": ("空值", "empty"), "rows": ("多行数据", "many rows"),
-    "record": ("记录", "a record"), "any": ("任意值", "any value"),
+    "record": ("记录", "a record"), "any": ("任意值", "any value"), "object": ("结构化值", "a structured value"),
+    "files": ("文件", "files"),
 }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from engines.form.compiled import compile_validator
 from engines.form.fields import field_type
 from engines.form.fields.base import SYSTEM_FIELDS, Context, FieldError
 from engines.problems import Problem, ProblemsError, pointer
@@ -36,7 +37,18 @@ def validate_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool 
 def check_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool = False,
                  form: str = "") -> tuple[dict, list[Problem]]:
     """Like validate_record, but returns the valid values beside the problems, so a caller can
-    check the valid part against the database too and report everything in one answer."""
+    check the valid part against the database too and report everything in one answer.
+
+    A field list (a published definition's) is compiled once into a validator that gives the same answers as
+    the reference below, faster (engines.form.compiled); any other iterable is checked by the reference."""
+    if type(fields) is list or type(fields) is tuple:
+        return compile_validator(fields, form).check(data, ctx, partial)
+    return _check_record_reference(fields, data, ctx, partial=partial, form=form)
+
+
+def _check_record_reference(fields: Iterable, data: Any, ctx: Context, *, partial: bool = False,
+                            form: str = "") -> tuple[dict, list[Problem]]:
+    """The plain loop over the fields: what the compiled validator must answer, problem for problem."""
     if not isinstance(data, dict):
         return {}, [Problem("", "not_object")]
     fields = list(fields)

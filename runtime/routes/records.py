@@ -31,7 +31,7 @@ async def list_records(app: str, form: str, request: Request, platform: Platform
     equals = {k: v for k, v in request.query_params.items() if k not in _LIST_PARAMS}
     async with platform.engine.connect() as conn:
         schema = await platform.schemas.get(conn, app)
-        return await RecordReader(conn, schema, platform.ctx, user.id).list(
+        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings).list(
             form, equals=equals, sort=sort, q=q, page=page, page_size=page_size, filter=filter)
 
 
@@ -39,8 +39,8 @@ async def list_records(app: str, form: str, request: Request, platform: Platform
 async def create_record(app: str, form: str, platform: PlatformDep, user: CurrentUser, body: Any = Body(...)) -> dict:
     async with platform.begin() as conn:
         schema = await platform.schemas.get(conn, app)
-        record_id = await RecordWriter(conn, schema, platform.ctx, user.id).create(form, body)
-        return await RecordReader(conn, schema, platform.ctx).get(form, record_id)
+        record_id = await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings).create(form, body)
+        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings).get(form, record_id)
 
 
 @router.post("/bulk", status_code=201)
@@ -53,7 +53,7 @@ async def bulk_create(app: str, form: str, platform: PlatformDep, user: CurrentU
         raise ProblemsError([Problem("/items", "too_many_items", {"limit": limit})])
     async with platform.begin() as conn:
         schema = await platform.schemas.get(conn, app)
-        ids = await RecordWriter(conn, schema, platform.ctx, user.id).create_many(form, items)
+        ids = await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings).create_many(form, items)
     return {"count": len(ids), "ids": ids}
 
 
@@ -94,7 +94,7 @@ async def import_records(app: str, form: str, request: Request, platform: Platfo
     async with platform.engine.connect() as conn:
         transaction = await conn.begin()
         schema = await platform.schemas.get(conn, app)
-        writer = RecordWriter(conn, schema, platform.ctx, user.id)
+        writer = RecordWriter(conn, schema, platform.ctx, user.id, platform.settings)
         try:
             rows = read_rows(file.filename or "", file.file)
             report, keep = await import_rows(conn, schema, form, rows, writer, given, mode == "good_rows", lang)
@@ -113,7 +113,7 @@ async def import_records(app: str, form: str, request: Request, platform: Platfo
 async def get_record(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser) -> dict:
     async with platform.engine.connect() as conn:
         schema = await platform.schemas.get(conn, app)
-        return await RecordReader(conn, schema, platform.ctx).get(form, record_id)
+        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings).get(form, record_id)
 
 
 @router.patch("/{record_id}")
@@ -127,13 +127,13 @@ async def patch_record(app: str, form: str, record_id: int, platform: PlatformDe
     values = {k: v for k, v in body.items() if k != "version"}
     async with platform.begin() as conn:
         schema = await platform.schemas.get(conn, app)
-        await RecordWriter(conn, schema, platform.ctx, user.id).update(form, record_id, values, version)
-        return await RecordReader(conn, schema, platform.ctx).get(form, record_id)
+        await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings).update(form, record_id, values, version)
+        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings).get(form, record_id)
 
 
 @router.delete("/{record_id}", status_code=204)
 async def delete_record(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser) -> Response:
     async with platform.begin() as conn:
         schema = await platform.schemas.get(conn, app)
-        await RecordWriter(conn, schema, platform.ctx, user.id).delete(form, record_id)
+        await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings).delete(form, record_id)
     return Response(status_code=204)

@@ -167,7 +167,10 @@ CASES = {
     "data for unknown form": (_set("data/ghost", []), [("/data/ghost", "unknown_form")]),
     "data that is not a list of records": (_set("data/order", {"a": 1}), [("/data/order", "schema")]),
     # sections and features that have no engine yet
-    "linkage": (_set("forms/0/linkage", [{"when": "vip = TRUE", "show": ["note"]}]), [("/forms/0/linkage", "not_supported_yet")]),
+    "linkage naming an unknown field": (_set("forms/0/linkage", [{"when": "TRUE", "show": ["ghost"]}]),
+                                        [("/forms/0/linkage/0/show/0", "unknown_field")]),
+    "linkage with a bad condition": (_set("forms/0/linkage", [{"when": "1 +", "hide": []}]),
+                                     [("/forms/0/linkage/0/when", "expr_syntax")]),
     "empty linkage is fine": (_set("forms/0/linkage", []), []),
     "default expression through sub-table rows": (_set("forms/1/fields/4/default", {"expr": "SUM(lines.price)"}),
                                                   [("/forms/1/fields/4/default/expr", "expr_default_scope")]),
@@ -260,7 +263,6 @@ def test_every_problem_at_once_in_document_order():
         ("/forms/0/fields/4/type", "unknown_field_type"),
         ("/forms/0/fields/6/default", "not_option"),
         ("/forms/0/fields/9/unique", "unique_not_supported"),
-        ("/forms/0/linkage", "not_supported_yet"),
         ("/forms/0/title_field", "unknown_title_field"),
         ("/forms/1/fields/1/target", "unknown_target"),
         ("/forms/1/fields/2/fields/2/key", "duplicate_key"),
@@ -301,9 +303,8 @@ MESSAGES = {
     "default": (_set("forms/0/fields/6/default", "bronze"), "/forms/0/fields/6/default",
                 "'bronze' is not an option (options: gold, silver)", "「bronze」不是可选项（可选：gold, silver）"),
     "format": (_set("format", "v2"), "/format", "format must be 'nocode.app/v1'", "format 必须是 nocode.app/v1"),
-    "linkage": (_set("forms/0/linkage", [{}]), "/forms/0/linkage",
-                "'linkage' is not supported yet: it arrives with the expression engine",
-                "「linkage」暂不支持，将随表达式引擎提供"),
+    "linkage": (_set("forms/0/linkage", [{"when": "TRUE", "show": ["ghost"]}]), "/forms/0/linkage/0/show/0",
+                "form 'customer' has no field 'ghost'", "表单「customer」没有字段「ghost」"),
 }
 
 

@@ -25,6 +25,9 @@ async def test_field_types_describe_every_registered_type(api):
     assert [t["key"] for t in types] == FIELD_TYPES.keys()
     number = next(t for t in types if t["key"] == "number")
     assert number["widget"] == "number" and "min" in number["schema"]["properties"]
+    assert number["icon"] == "NumberOutlined" and number["label"] == {"zh-CN": "数字", "en": "Number"}
+    region = next(t for t in types if t["key"] == "region")
+    assert region["icon"] == "EnvironmentOutlined" and region["schema"]["properties"]["level"]["default"] == "district"
 
 
 async def test_concurrent_creates_get_distinct_numbers_and_no_lost_writes(api):

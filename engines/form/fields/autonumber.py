@@ -42,6 +42,8 @@ def render(scope_text: str, pattern: str, seq: int) -> str:
 
 class Autonumber(FieldType):
     key = "autonumber"
+    icon = "FieldNumberOutlined"
+    label = ("流水号", "Auto number")
     storage = "text"
     props = AutonumberDef
     widget = "autonumber"

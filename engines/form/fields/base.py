@@ -12,7 +12,7 @@ from engines.problems import Problem
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 # Names every record has; a field may not take them.
-SYSTEM_FIELDS = ("id", "created_at", "updated_at", "created_by", "owner", "version")
+SYSTEM_FIELDS = ("id", "created_at", "updated_at", "created_by", "updated_by", "owner", "version")
 
 # Storage kinds a field type may declare; the runtime maps each to one SQL column type.
 STORAGES = ("text", "integer", "float", "decimal", "date", "datetime", "boolean", "json")
@@ -65,6 +65,9 @@ class FieldType(ABC):
     unique_ok: ClassVar[bool] = True
     is_generated: ClassVar[bool] = False  # set by the system, never by a client
     expr_kind: ClassVar[str] = "text"  # the value's type in expressions (engines.expr.types)
+    icon: ClassVar[str]  # an Ant Design icon name for the builder's palette, e.g. "FieldTimeOutlined"
+    label: ClassVar[tuple[str, str]]  # the type's name shown to builders: (zh-CN, en)
+    in_subtable: ClassVar[bool] = True  # may be a column of a sub-table row (rows have no system columns)
 
     def storage_for(self, f: Any) -> str | None:
         """The column kind for this definition (a many-relation has none)."""
@@ -84,3 +87,15 @@ class FieldType(ABC):
     def check_def(self, f: Any) -> list[Problem]:
         """Extra checks of a definition, paths relative to the field."""
         return []
+
+    def expr_kind_for(self, f: Any) -> str:
+        """The value's type in expressions for this definition (one member is a number, many a list)."""
+        return self.expr_kind
+
+    def to_cell(self, f: Any, dumped: Any) -> Any:
+        """The API value (what `dump` gave) → a spreadsheet cell a person reads, and that `coerce` reads back."""
+        return dumped
+
+    def references(self, f: Any, stored: Any) -> tuple[str, list[int]] | None:
+        """Platform rows a stored value points at, for the runtime to check they exist: ("user", [7, 9])."""
+        return None

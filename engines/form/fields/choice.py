@@ -64,6 +64,8 @@ def split_list(value) -> list:
 
 class Select(FieldType):
     key = "select"
+    icon = "DownSquareOutlined"
+    label = ("下拉单选", "Select")
     storage = "text"
     props = SelectDef
     widget = "select"
@@ -78,6 +80,8 @@ class Select(FieldType):
 class MultiSelect(FieldType):
     expr_kind = "list"
     key = "multi_select"
+    icon = "UnorderedListOutlined"
+    label = ("多选", "Multiple select")
     storage = "json"
     props = MultiSelectDef
     widget = "multi_select"
@@ -110,6 +114,8 @@ class CheckboxDef(FieldBase):
 class Checkbox(FieldType):
     expr_kind = "bool"
     key = "checkbox"
+    icon = "CheckSquareOutlined"
+    label = ("复选框", "Checkbox")
     storage = "boolean"
     props = CheckboxDef
     widget = "checkbox"

@@ -19,6 +19,8 @@ class ContactDef(FieldBase):
 
 class Phone(FieldType):
     key = "phone"
+    icon = "PhoneOutlined"
+    label = ("电话", "Phone")
     storage = "text"
     props = ContactDef
     widget = "phone"
@@ -43,6 +45,8 @@ class Phone(FieldType):
 
 class Email(FieldType):
     key = "email"
+    icon = "MailOutlined"
+    label = ("邮箱", "Email")
     storage = "text"
     props = ContactDef
     widget = "email"
@@ -57,6 +61,8 @@ class Email(FieldType):
 
 class Url(FieldType):
     key = "url"
+    icon = "LinkOutlined"
+    label = ("网址", "URL")
     storage = "text"
     props = ContactDef
     widget = "url"

@@ -52,6 +52,8 @@ def _loose_datetime(text: str, original) -> datetime:
 class Date(FieldType):
     expr_kind = "date"
     key = "date"
+    icon = "CalendarOutlined"
+    label = ("日期", "Date")
     storage = "date"
     props = DateDef
     widget = "date"
@@ -73,6 +75,8 @@ class Date(FieldType):
 class DateTime(FieldType):
     expr_kind = "datetime"
     key = "datetime"
+    icon = "ScheduleOutlined"
+    label = ("日期时间", "Date and time")
     storage = "datetime"
     props = DateTimeDef
     widget = "datetime"

@@ -27,6 +27,8 @@ class FormulaDef(FieldBase):
 
 class Formula(FieldType):
     key = "formula"
+    icon = "FunctionOutlined"
+    label = ("公式", "Formula")
     storage = "float"
     props = FormulaDef
     widget = "formula"

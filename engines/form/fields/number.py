@@ -53,6 +53,8 @@ def plain(number):
 class Number(FieldType):
     expr_kind = "number"
     key = "number"
+    icon = "NumberOutlined"
+    label = ("数字", "Number")
     storage = "float"
     props = NumberDef
     widget = "number"
@@ -83,6 +85,8 @@ class Number(FieldType):
 class Money(FieldType):
     expr_kind = "number"
     key = "money"
+    icon = "MoneyCollectOutlined"
+    label = ("金额", "Money")
     storage = "decimal"
     props = MoneyDef
     widget = "money"
@@ -104,6 +108,8 @@ class Money(FieldType):
 
 class Percent(Number):
     key = "percent"
+    icon = "PercentageOutlined"
+    label = ("百分比", "Percent")
     props = NumberDef
     widget = "percent"
 

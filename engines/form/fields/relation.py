@@ -26,6 +26,8 @@ def record_id(value) -> int:
 class Relation(FieldType):
     expr_kind = "ref"
     key = "relation"
+    icon = "InteractionOutlined"
+    label = ("关联记录", "Relation")
     storage = "integer"
     props = RelationDef
     widget = "relation"

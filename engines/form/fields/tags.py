@@ -15,6 +15,8 @@ class TagsDef(FieldBase):
 class Tags(FieldType):
     expr_kind = "list"
     key = "tags"
+    icon = "TagsOutlined"
+    label = ("标签", "Tags")
     storage = "json"
     props = TagsDef
     widget = "tags"

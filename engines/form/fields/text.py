@@ -30,6 +30,8 @@ def matches(pattern: str, text: str) -> bool:
 
 class Text(FieldType):
     key = "text"
+    icon = "FontSizeOutlined"
+    label = ("单行文本", "Text")
     storage = "text"
     props = TextDef
     widget = "input"
@@ -57,6 +59,8 @@ class Text(FieldType):
 
 class LongText(Text):
     key = "long_text"
+    icon = "AlignLeftOutlined"
+    label = ("多行文本", "Long text")
     props = TextDef
     widget = "textarea"
     default_max = 50_000

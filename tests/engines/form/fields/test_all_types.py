@@ -23,6 +23,11 @@ MINIMAL = {
     "relation": {"target": "customer"},
     "subtable": {"fields": [{"key": "qty", "type": "number"}]},
     "formula": {"expr": "1 + 1"},
+    "radio": {"options": ["a"]},
+    "cascade": {"options": [{"value": "a"}]},
+    "note": {"content": "说明"},
+    "lookup": {"relation": "customer", "field": "name"},
+    "rollup": {"relation": "lines", "agg": "count"},
 }
 EMPTY_VALUES = [None, "", "   ", [], {}]
 
