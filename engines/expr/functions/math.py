@@ -64,7 +64,7 @@ def multiple(n: float, s: float) -> float:
     """n · s, the way FLOOR and CEILING write it back: n / (1/s) when 1/s is whole (0.05, 0.1, 0.25: exact
     decimals), n · s when s is whole, else n · s at 15 significant digits."""
     k = 1.0 / s
-    if k == math.floor(k):
+    if math.isfinite(k) and k == math.floor(k) and k != 0:
         return n / k
     if s == math.floor(s):
         return n * s
@@ -226,7 +226,7 @@ class Floor(Simple):
 
     def py(self, ctx, x, significance=1.0):
         s = abs(fnum(significance))
-        if s == 0:
+        if s == 0 or not math.isfinite(s):
             return None
         q = fnum(x) / s
         if not math.isfinite(q):

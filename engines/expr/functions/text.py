@@ -191,7 +191,7 @@ class Right(TextFunction):
 
     def py(self, ctx, text, n=1.0):
         k = whole(n, 0, MAX_COUNT)
-        return text[len(text) - k:] if k else ""
+        return text[max(len(text) - k, 0):] if k else ""
 
     def sql(self, c, text, n=None):
         k = count_sql(c, n) if n is not None else literal(1, Integer())

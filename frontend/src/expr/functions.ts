@@ -166,7 +166,7 @@ const info: Record<string, ExprFunction> = {
 function floorTo(up: boolean): ExprFunction {
   return simple((_rt, x, significance = 1.0) => {
     const s = Math.abs(num(significance));
-    if (s === 0) return null;
+    if (s === 0 || !Number.isFinite(s)) return null;
     const q = num(x) / s;
     if (!Number.isFinite(q)) return null;
     return multiple(up ? -floor15(-q) : floor15(q), s);
@@ -212,7 +212,7 @@ const text: Record<string, ExprFunction> = {
   RIGHT: textual((_rt, t, n = 1.0) => {
     const all = chars(t as string);
     const k = whole(num(n), 0, MAX_COUNT);
-    return k ? pySlice(all, all.length - k) : ''; // as Python slices it: a k beyond the length counts from the end
+    return k ? pySlice(all, Math.max(all.length - k, 0)) : '';
   }),
   MID: textual((_rt, t, start, n) => {
     const first = whole(num(start), 1, MAX_COUNT) - 1;

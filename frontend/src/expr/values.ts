@@ -205,8 +205,7 @@ export function floor15(q: number): number {
 /** n · s the way FLOOR and CEILING write it back (multiple in math.py). */
 export function multiple(n: number, s: number): number {
   const k = 1.0 / s;
-  if (!Number.isFinite(k)) throw new PythonError('OverflowError'); // math.floor(inf) raises
-  if (k === Math.floor(k)) return pyDivide(n, k);
+  if (Number.isFinite(k) && k === Math.floor(k) && k !== 0) return pyDivide(n, k);
   if (s === Math.floor(s)) return n * s;
   const product = n * s;
   return Number.isFinite(product) ? decimalNumber(fifteen(product)) : product;
