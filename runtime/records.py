@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engines.expr import ExprError
 from engines.expr.functions.info import list_contains
-from engines.form.fields.base import Context, FieldError
+from engines.form.fields.base import Context, FieldError, FieldType
 from engines.form.record import coerce_value
 from engines.problems import Problem
-from runtime.files import sign_records
 from runtime.errors import ApiError, not_found
+from runtime.files import sign_records
+from runtime.models import departments, users
 from runtime.expressions import SchemaTables, compiled, eval_context
 from runtime.tables import AppSchema, FieldStore, FormStore
 
@@ -168,6 +169,10 @@ class RecordReader:
                 await self._fill_many(store, ids, records)
             elif store.child is not None:
                 await self._fill_rows(store, ids, records)
+        people = [store for store in form.fields.values()
+                  if store.column is not None and type(store.type).references is not FieldType.references]
+        if people:
+            await self._fill_people(people, records)
         if self.settings is not None and form.has_files:
             sign_records(self.settings, form.definition.fields, records)
         order = ["id", *form.fields, *(_SYSTEM_OUT if form.parent is None else ())]
@@ -198,6 +203,28 @@ class RecordReader:
         titles = await self.titles(store.target, {t for targets in links.values() for t in targets})
         for record in records:
             record[store.key] = [{"id": t, "title": titles.get(t, f"#{t}")} for t in links.get(record["id"], [])]
+
+    async def _fill_people(self, stores: list[FieldStore], records: list[dict]) -> None:
+        """Member, department and 创建人/修改人 fields name who they are: {"id": 7, "name": "张三"}."""
+        wanted: dict[str, set[int]] = defaultdict(set)
+        for store in stores:
+            for record in records:
+                found = store.type.references(store.field, record.get(store.key))
+                if found:
+                    wanted[found[0]].update(found[1])
+        names: dict[str, dict[int, str]] = {}
+        for kind, ids in wanted.items():
+            table = users if kind == "user" else departments
+            label = func.coalesce(func.nullif(table.c.name, ""), users.c.username) if kind == "user" else table.c.name
+            rows = (await self.conn.execute(select(table.c.id, label).where(table.c.id.in_(ids)))).all()
+            names[kind] = {row[0]: row[1] for row in rows}
+        for store in stores:
+            for record in records:
+                found = store.type.references(store.field, record.get(store.key))
+                if not found:
+                    continue
+                named = [{"id": i, "name": names.get(found[0], {}).get(i, f"#{i}")} for i in found[1]]
+                record[store.key] = named if isinstance(record[store.key], list) else named[0]
 
     async def _fill_rows(self, store: FieldStore, ids: list[int], records) -> None:
         child = store.child
