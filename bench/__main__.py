@@ -19,12 +19,15 @@ from bench.expressions import ExprReport, run_expressions
 from bench.imports import generate_files, imports_markdown, imports_text, run_imports
 from bench.inserts import Run, pg_create, pg_drop, run_inserts
 from bench.report import expr_text, machine, markdown, text_table
+from bench.validation import RECORDS as VALIDATION_RECORDS
+from bench.validation import run_validation, validation_markdown, validation_text
 
 PG_URL = os.environ.get("NOCODE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 BASE_ROWS = 20_000
 SEED = 20240601
-SECTIONS = ("inserts", "expressions", "imports")
-HEADINGS = {"inserts": "## Bulk insert", "expressions": "## Expressions", "imports": "## Spreadsheet import"}
+SECTIONS = ("inserts", "expressions", "imports", "validation")
+HEADINGS = {"inserts": "## Bulk insert", "expressions": "## Expressions", "imports": "## Spreadsheet import",
+            "validation": "## Record validation"}
 IMPORT_ROWS = 20_000
 
 
@@ -104,6 +107,11 @@ async def main(args: argparse.Namespace) -> int:
     if "imports" in args.sections:
         import_pg = await imports(args, import_runs, import_notes)
         pg_version = pg_version or import_pg
+    validation = None
+    if "validation" in args.sections:
+        count = max(1, round(VALIDATION_RECORDS * args.scale))
+        print(f"validation: {count:,} records of a 20-field form, ours vs pydantic and jsonschema-rs", flush=True)
+        validation = run_validation(count, args.repeat, SEED, log=lambda m: print(m, flush=True))
     print()
     if runs:
         print(text_table(runs))
@@ -111,13 +119,16 @@ async def main(args: argparse.Namespace) -> int:
         print(expr_text(expr))
     if import_runs:
         print(imports_text(import_runs))
+    if validation is not None:
+        print(validation_text(validation))
     if str(args.out) != "-":
         command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         kept = previous_sections(args.out, [s for s in SECTIONS if s not in args.sections])
         if kept:
             notes.append(f"Sections kept from the previous report (not run by this command): "
                          f"{', '.join(HEADINGS[s][3:] for s in kept)}; the machine table describes this run.")
-        blocks = {"imports": imports_markdown(import_runs, args.repeat, import_notes) if import_runs else None}
+        blocks = {"imports": imports_markdown(import_runs, args.repeat, import_notes) if import_runs else None,
+                  "validation": validation_markdown(validation, args.repeat) if validation else None}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(markdown(runs, machine(pg_version), command.strip(), args.repeat, notes, expr=expr,
                                      blocks=blocks, kept=kept))

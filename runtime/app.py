@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app)
     _serve_api_docs(app)
     _serve_frontend(app, settings.frontend_dir)
-    return BodyLimit(app, settings.max_body_bytes, own_limit=(UPLOAD_PATH,))
+    return BodyLimit(app, settings.max_body_bytes, own_limit=(UPLOAD_PATH,), import_limit=settings.max_import_bytes)
 
 
 def _reply(request: Request, error: ApiError) -> JSONResponse:
@@ -147,8 +147,9 @@ def _serve_frontend(app: FastAPI, dist: Path) -> None:
 class BodyLimit:
     """Refuses request bodies over the limit with 413, whether or not Content-Length was sent."""
 
-    def __init__(self, app: FastAPI, limit: int, own_limit: tuple[str, ...] = ()):
+    def __init__(self, app: FastAPI, limit: int, own_limit: tuple[str, ...] = (), import_limit: int | None = None):
         self.app, self.limit = app, limit
+        self.import_limit = import_limit or limit  # spreadsheets of historical data are big; they are spooled to disk
         self.own_limit = own_limit  # paths that enforce a limit of their own while streaming (file uploads)
         self.state = app.state  # tests and the CLI reach the platform through app.state
 
@@ -158,10 +159,11 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"] in self.own_limit:
             return await self.app(scope, receive, send)
+        limit = self.import_limit if scope["path"].endswith("/records/import") else self.limit
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.limit:
-            return await self._too_large(scope, send)
+        if length is not None and length.isdigit() and int(length) > limit:
+            return await self._too_large(scope, send, limit)
         seen = 0
 
         async def limited_receive():
@@ -169,15 +171,15 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise StarletteHTTPException(413)
             return message
 
         await self.app(scope, limited_receive, send)
 
-    async def _too_large(self, scope, send):
+    async def _too_large(self, scope, send, limit: int):
         request = Request(scope)
         lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else self.state.platform.settings.lang
-        response = JSONResponse(ApiError(413, "body_too_large", limit=self.limit).body(lang), status_code=413)
+        response = JSONResponse(ApiError(413, "body_too_large", limit=limit).body(lang), status_code=413)
         await response(scope, None, send)
 

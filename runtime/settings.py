@@ -21,6 +21,7 @@ class Settings:
     max_body_bytes: int = 4 * 1024 * 1024
     max_bulk_items: int = 5000
     max_upload_bytes: int = 20 * 1024 * 1024  # one uploaded file (POST /api/files)
+    max_import_bytes: int = 200 * 1024 * 1024  # one spreadsheet of records to import (100,000 rows is ~20 MB)
     frontend_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "frontend" / "dist")
 
     @property
@@ -39,6 +40,7 @@ class Settings:
             token_ttl_seconds=int(env.get("NOCODE_TOKEN_TTL", 12 * 3600)),
             max_body_bytes=int(env.get("NOCODE_MAX_BODY_BYTES", 4 * 1024 * 1024)),
             max_upload_bytes=int(env.get("NOCODE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+            max_import_bytes=int(env.get("NOCODE_MAX_IMPORT_BYTES", 200 * 1024 * 1024)),
         )
         if env.get("NOCODE_FRONTEND_DIR"):
             values["frontend_dir"] = Path(env["NOCODE_FRONTEND_DIR"])

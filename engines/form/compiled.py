@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 from engines._registry import Registry
 from engines.form.fields import field_type
@@ -110,7 +111,16 @@ def _money(f, ftype, const):
         kind = type(v)
         # Below 1e16 a float's repr is exact enough that the reference's checks before and after rounding agree.
         if (kind is float or kind is int) and -1e16 < v < 1e16:
-            number = Decimal(str(v)).quantize(_CENT, rounding=ROUND_HALF_UP)
+            text = str(v)
+            places = len(text) - 1 - text.find(".") if "." in text and "e" not in text else -1
+            if places == 2:  # already in cents: what quantize would give, digit for digit, without its cost
+                number = Decimal(text)
+            elif places == 1:
+                number = Decimal(text + "0")
+            elif kind is int:
+                number = Decimal(text + ".00")
+            else:
+                number = Decimal(text).quantize(_CENT, rounding=ROUND_HALF_UP)
             if (low is None or number >= low) and (high is None or number <= high):
                 return number
         return SLOW
@@ -135,7 +145,7 @@ def _date(f, ftype, const):
 
 @fast_path("datetime", DateTime.coerce)
 def _datetime(f, ftype, const):
-    parse, utc = datetime.fromisoformat, timezone.utc
+    parse, combine = datetime.fromisoformat, datetime.combine
 
     def moment(v, ctx):
         # Only text the reference would not rewrite first: no "/", no blanks around it.
@@ -143,11 +153,14 @@ def _datetime(f, ftype, const):
             return SLOW
         try:
             result = parse(v[:-1] + "+00:00" if v[-1] == "Z" else v)
-            if result.tzinfo is None:
-                result = result.replace(tzinfo=ctx.tz)
-            return result.astimezone(utc).replace(tzinfo=None)
+            if result.tzinfo is not None:  # astimezone(utc) without its cost (and without replace's)
+                return combine(result.date(), result.time()) - result.utcoffset()
+            tz = ctx.tz  # a wall-clock time is read in the deployment's zone
+            if type(tz) is ZoneInfo or type(tz) is timezone:  # zones whose offset needs no tzinfo on the time
+                return result - tz.utcoffset(result)
         except (ValueError, OverflowError):
-            return SLOW
+            pass
+        return SLOW
     return _helper(const, moment, "ctx")
 
 
@@ -197,7 +210,7 @@ def _email(f, ftype, const):
     def email(v):
         if type(v) is str and len(v) <= 254 and whole(v) is not None:
             local, _, domain = v.rpartition("@")
-            return f"{local}@{domain.lower()}"
+            return v if domain.islower() else f"{local}@{domain.lower()}"  # the domain is ASCII here
         return SLOW
     return _helper(const, email)
 
