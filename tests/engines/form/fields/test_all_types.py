@@ -101,3 +101,9 @@ def test_empty_values_are_handled_by_record_validation(key, empty):
     assert [(p.path, p.code) for p in info.value.problems] == [("/f", "required")]
     with pytest.raises(ProblemsError):  # a PATCH cannot empty a required field either
         validate_record([required], {"f": empty}, UTC, partial=True)
+
+
+def test_every_type_is_documented_for_builders():
+    docs = (HERE.parents[3] / "docs" / "forms.md").read_text(encoding="utf-8")
+    missing = [key for key in KEYS if f"| `{key}` |" not in docs]
+    assert missing == [], f"docs/forms.md does not describe {missing}"
