@@ -24,7 +24,7 @@ def cell(value, for_excel: bool, moment: bool = False):
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, dict):
-        return value.get("title", value.get("id"))
+        return value.get("title", value.get("name", value.get("id")))
     if isinstance(value, list):
         return ", ".join(str(cell(v, False)) for v in value)
     if moment:

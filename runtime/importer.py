@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engines.problems import MESSAGES, ProblemsError
+from runtime.models import departments, users
 from runtime.records import form_store
 from runtime.tables import AppSchema, FormStore
 from runtime.write import RecordWriter
@@ -142,17 +143,32 @@ async def _write_chunk(conn, form: FormStore, writer: RecordWriter, chunk, heade
             items = [(n, item) for n, item in items if n not in bad]
 
 
-async def _resolve_titles(conn, form: FormStore, chunk, headers, report: ImportReport) -> None:
-    """Relation cells that hold a title rather than an id: one query per relation column for the chunk."""
+def _named_sources(form: FormStore):
+    """(field key, many, what is named, name columns, id column) of the cells that may name a record, a user or a
+    department instead of giving its id."""
     for key, store in form.fields.items():
-        title_column = store.target.title_column() if store.target is not None else None
-        titles = {v for _, item in chunk for v in _titles(item.get(key))} if title_column is not None else set()
+        if store.field.type == "relation" and store.target.title_column() is not None:
+            yield key, store.link is not None, store.target.definition.name, [store.target.title_column()], \
+                store.target.table.c.id
+        elif getattr(store.type, "refers_to", None) == "user":
+            yield key, store.field.many, "成员", [users.c.name, users.c.username], users.c.id
+        elif getattr(store.type, "refers_to", None) == "department":
+            yield key, store.field.many, "部门", [departments.c.name], departments.c.id
+
+
+async def _resolve_titles(conn, form: FormStore, chunk, headers, report: ImportReport) -> None:
+    """Cells that hold a title (a record's title, a person's name) rather than an id: one query per column for
+    the chunk."""
+    for key, many, named, columns, id_column in _named_sources(form):
+        titles = {v for _, item in chunk for v in _titles(item.get(key))}
         if not titles:
             continue
-        found: dict[str, list[int]] = {}
-        query = select(title_column, store.target.table.c.id).where(title_column.in_(list(titles)))
-        for title, record_id in (await conn.execute(query)).all():
-            found.setdefault(str(title), []).append(record_id)
+        found: dict[str, set[int]] = {}
+        query = select(id_column, *columns).where(or_(*(column.in_(list(titles)) for column in columns)))
+        for record_id, *names in (await conn.execute(query)).all():
+            for name in names:
+                if name:
+                    found.setdefault(str(name), set()).add(record_id)
         for number, item in chunk:
             value = item.get(key)
             names = _titles(value)
@@ -160,16 +176,16 @@ async def _resolve_titles(conn, form: FormStore, chunk, headers, report: ImportR
                 continue
             ids = []
             for name in names:
-                matches = found.get(name, [])
+                matches = found.get(name, set())
                 if len(matches) != 1:
                     code = "no_title_match" if not matches else "many_title_matches"
                     report.failed_rows.add(number)
-                    message = _problem("", code, form=store.target.definition.name, title=name)
+                    message = _problem("", code, form=named, title=name)
                     _report(report, number, headers.get(key, key), key, message.message(report.lang))
                     break
-                ids.append(matches[0])
+                ids.append(next(iter(matches)))
             else:
-                item[key] = ids if store.link is not None else ids[0]
+                item[key] = ids if many else ids[0]
 
 
 def _titles(value) -> list[str]:

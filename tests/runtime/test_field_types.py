@@ -103,3 +103,25 @@ async def test_places_and_pickers_round_trip_through_a_spreadsheet(api):
     assert imported.status_code == 200, imported.text
     back = (await api.client.get(records_url("visit", "crm"))).json()["items"][0]
     assert back["where"] == record["where"] and back["at"] == "09:05:00" and back["on"] is True
+
+
+async def test_people_leave_and_come_back_by_name_in_a_spreadsheet(api):
+    await api.import_app(APP)
+    sales, team = await _people(api)
+    await api.client.post(records_url("visit", "crm"), json={
+        "title": "回访", "sales": sales, "helpers": [sales, api.user_id], "team": team})
+    exported = await api.client.get(f"{records_url('visit', 'crm')}/export", params={"format": "csv"})
+    text = exported.content.decode("utf-8-sig")
+    assert "李四" in text and "华南大区" in text and "李四, 管理员" in text
+    sheet = "title,sales,helpers,team\n复访,李四,\"lisi, 管理员\",华南大区\n又访,王五,,\n"
+    imported = await api.client.post(f"{records_url('visit', 'crm')}/import",
+                                     files={"file": ("v.csv", sheet.encode(), "text/csv")})
+    assert imported.status_code == 422
+    assert [(e["row"], e["field"]) for e in imported.json()["errors"]] == [(3, "sales")]
+    good = await api.client.post(f"{records_url('visit', 'crm')}/import",
+                                 files={"file": ("v.csv", sheet.splitlines()[0].encode() + b"\n" +
+                                                 sheet.splitlines()[1].encode(), "text/csv")})
+    assert good.status_code == 200, good.text
+    record = (await api.client.get(records_url("visit", "crm"), params={"q": "复访"})).json()["items"][0]
+    assert record["sales"]["id"] == sales and record["team"]["id"] == team
+    assert [h["id"] for h in record["helpers"]] == [sales, api.user_id]
