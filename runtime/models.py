@@ -25,6 +25,9 @@ users = Table(
     Column("is_active", Boolean, nullable=False, server_default="1"),
     Column("created_at", DateTime, nullable=False),
     Column("manager_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("password_changed_at", DateTime),  # tokens issued before it no longer count
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime),  # sign-in refused until then, after repeated failures
 )
 
 # The organisation: a department tree with heads; a user may belong to several departments.
@@ -129,4 +132,40 @@ audit_log = Table(
     Column("action", String(40), nullable=False),
     Column("detail", Json),
     Index("ix_audit_log_record", "app_id", "form", "record_id"),
+)
+
+# The roles a user holds in an app (role keys from the app definition's `roles`); the union applies.
+user_roles = Table(
+    "user_roles", metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("role", String(40), primary_key=True),
+)
+
+# Keys for integrations (X-API-Key): scoped to one app and one role, stored as a hash, shown once.
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False),  # the key's first characters, to tell keys apart in lists
+    Column("key_hash", String(128), nullable=False, unique=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime),
+    Column("revoked_at", DateTime),
+)
+
+# Sign-in sessions: each bearer token names one (its jti), so a user sees them and can end them.
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(48), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("ip", String(64)),
+    Column("user_agent", String(300)),
+    Column("revoked_at", DateTime),
 )
