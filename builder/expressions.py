@@ -86,7 +86,7 @@ def expression_problems(app) -> list[Problem]:
         for f in fields:
             if isinstance(f.default, dict) and "expr" in f.default and f.type != "formula":
                 problems += _default_problems(f, scope, f"{path}/{index[f.key]}/default/expr")
-    return problems or computed_problems(app) + linkage_problems(app)
+    return problems or computed_problems(app) + linkage_problems(app) + role_problems(app)
 
 
 def _default_problems(f, scope: Scope, path: str) -> list[Problem]:
@@ -242,11 +242,44 @@ def linkage_problems(app) -> list[Problem]:
     return problems
 
 
-def _condition_problems(text: str, scope: Scope, path: str) -> list[Problem]:
+def _condition_problems(text: str, scope: Scope, path: str, own_fields: bool = True) -> list[Problem]:
     try:
         compiled = compile_expression(text, scope, expect="bool")
     except ExprError as e:
         return [e.problem(path)]
-    if any(len(p) > 1 for p in compiled.paths):  # the browser decides with the values on screen
+    if own_fields and any(len(p) > 1 for p in compiled.paths):  # the browser decides with the values on screen
         return [Problem(path, "linkage_scope")]
     return []
+
+
+# ---- roles ---------------------------------------------------------------------------------------------------
+def role_problems(app) -> list[Problem]:
+    """Every role's permissions name forms and fields that exist; row scopes are a known name or a condition
+    over the form's records."""
+    from engines.access import SCOPES
+
+    problems: list[Problem] = []
+    forms = {f.key: f for f in app.forms}
+    seen: dict[str, int] = {}
+    for i, role in enumerate(app.roles):
+        if role.key in seen:
+            problems.append(Problem(f"/roles/{i}/key", "duplicate_key", {"key": role.key, "other": f"/roles/{seen[role.key]}"}))
+        seen.setdefault(role.key, i)
+        for j, permission in enumerate(role.permissions):
+            here = f"/roles/{i}/permissions/{j}"
+            form = forms.get(permission.form)
+            if form is None:
+                problems.append(Problem(here + "/form", "unknown_form", {"key": permission.form}))
+                continue
+            for key in permission.fields:
+                parent, _, child = key.partition(".")
+                f = form.field(parent)
+                if f is None or (child and (f.type != "subtable" or not any(c.key == child for c in f.fields))):
+                    problems.append(Problem(f"{here}/fields/{key}", "unknown_field", {"form": form.key, "key": key}))
+            if permission.rows == "member":
+                if not any(f.type == "member" for f in form.fields):
+                    problems.append(Problem(here + "/rows", "scope_needs_member", {"form": form.key}))
+            elif permission.rows not in SCOPES:
+                problems += _condition_problems(permission.rows, Scope(forms, form.key), here + "/rows",
+                                                own_fields=False)
+    return problems

@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from engines.access import RoleDef
 from engines.form.definition import FormDef
 from engines.form.fields.base import KEY_PATTERN
 from engines.print.template import PrintTemplateDef
@@ -30,7 +31,6 @@ PENDING_SECTIONS = {
     "reports": "report",
     "dashboards": "report",
     "views": "views",
-    "roles": "roles",
 }
 
 
@@ -58,7 +58,8 @@ class AppDef(BaseModel):
     dashboards: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
     views: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
     print_templates: list[PrintTemplateDef] = Field(default_factory=list, max_length=500)
-    roles: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    roles: list[RoleDef] = Field(default_factory=list, max_length=200,
+                                 description="who may do what: operations per form, field access, row scopes")
     menus: list[MenuDef] = Field(default_factory=list)
     data: dict[str, list[dict[str, Any]]] = Field(
         default_factory=dict, description="seed records per form key; '$id' names a record, {'$ref': id} links to it")

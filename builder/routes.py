@@ -11,9 +11,10 @@ from sqlalchemy import select
 from builder import lifecycle
 from builder.model import app_json_schema
 from engines.form.fields import FIELD_MODELS, FIELD_TYPES
-from runtime.deps import CurrentUser, PlatformDep
+from runtime.deps import AdminUser, CurrentUser, PlatformDep
 from runtime.errors import ApiError, not_found
-from runtime.models import app_versions, apps
+from runtime.models import app_versions, apps, user_roles
+from runtime.permissions import Access
 from runtime.seed import load_seed_data
 from runtime.tables import SchemaCache
 from runtime.write import RecordWriter
@@ -35,7 +36,7 @@ async def field_types(user: CurrentUser) -> list[dict]:
 
 
 @router.post("/apps/import", status_code=201)
-async def import_app(platform: PlatformDep, user: CurrentUser, demo_data: bool = False, body: Any = Body(...)) -> dict:
+async def import_app(platform: PlatformDep, user: AdminUser, demo_data: bool = False, body: Any = Body(...)) -> dict:
     async with platform.begin() as conn:
         app, _, version = await lifecycle.import_app(conn, body, platform.ctx, user.id)
         if demo_data and app.data:
@@ -50,6 +51,10 @@ async def list_apps(platform: PlatformDep, user: CurrentUser) -> list[dict]:
                     app_versions.c.published_at, apps.c.draft_updated_at)
              .join(app_versions, (app_versions.c.app_id == apps.c.id) & (app_versions.c.version == apps.c.current_version))
              .order_by(apps.c.name))
+    if getattr(user, "api_key", None) is not None:  # a key reaches its own app only
+        query = query.where(apps.c.id == user.api_key[0])
+    elif not user.is_admin:  # the apps where one holds a role
+        query = query.where(apps.c.id.in_(select(user_roles.c.app_id).where(user_roles.c.user_id == user.id)))
     async with platform.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     return [{"key": r.key, "name": r.name, "description": r.description, "version": r.current_version,
@@ -68,18 +73,21 @@ async def _published(platform, key: str) -> dict:
 
 @router.get("/apps/{app}")
 async def get_app(app: str, platform: PlatformDep, user: CurrentUser) -> dict:
+    if not user.is_admin:
+        async with platform.engine.connect() as conn:
+            await Access.load(conn, await platform.schemas.get(conn, app), user, platform.settings.tz)
     return await _published(platform, app)
 
 
 @router.get("/apps/{app}/export")
-async def export_app(app: str, platform: PlatformDep, user: CurrentUser) -> Response:
+async def export_app(app: str, platform: PlatformDep, user: AdminUser) -> Response:
     definition = await _published(platform, app)
     return Response(json.dumps(definition, ensure_ascii=False, indent=2), media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{app}.json"'})
 
 
 @router.get("/apps/{app}/draft")
-async def get_draft(app: str, platform: PlatformDep, user: CurrentUser) -> dict:
+async def get_draft(app: str, platform: PlatformDep, user: AdminUser) -> dict:
     async with platform.engine.connect() as conn:
         row = await lifecycle.app_row(conn, app)
     if row.draft is None:
@@ -88,14 +96,14 @@ async def get_draft(app: str, platform: PlatformDep, user: CurrentUser) -> dict:
 
 
 @router.put("/apps/{app}/draft")
-async def put_draft(app: str, platform: PlatformDep, user: CurrentUser, body: Any = Body(...)) -> dict:
+async def put_draft(app: str, platform: PlatformDep, user: AdminUser, body: Any = Body(...)) -> dict:
     async with platform.begin() as conn:
         await lifecycle.save_draft(conn, app, body)
     return {"key": app, "saved": True}
 
 
 @router.post("/apps/{app}/publish")
-async def publish(app: str, platform: PlatformDep, user: CurrentUser) -> dict:
+async def publish(app: str, platform: PlatformDep, user: AdminUser) -> dict:
     async with platform.begin() as conn:
         version = await lifecycle.publish_draft(conn, app, platform.ctx, user.id)
     return {"key": app, "version": version}
@@ -106,13 +114,13 @@ class RollbackBody(BaseModel):
 
 
 @router.post("/apps/{app}/rollback")
-async def rollback(app: str, body: RollbackBody, platform: PlatformDep, user: CurrentUser) -> dict:
+async def rollback(app: str, body: RollbackBody, platform: PlatformDep, user: AdminUser) -> dict:
     async with platform.begin() as conn:
         version = await lifecycle.rollback(conn, app, body.version, platform.ctx, user.id)
     return {"key": app, "version": version}
 
 
 @router.get("/apps/{app}/versions")
-async def versions(app: str, platform: PlatformDep, user: CurrentUser) -> list[dict]:
+async def versions(app: str, platform: PlatformDep, user: AdminUser) -> list[dict]:
     async with platform.engine.connect() as conn:
         return await lifecycle.versions(conn, app)

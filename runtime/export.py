@@ -42,14 +42,14 @@ def _shown(store) -> Callable:
     return show
 
 
-def headers(form: FormStore, lang: str) -> tuple[list[tuple[str, bool, Callable]], list[str]]:
+def headers(form: FormStore, lang: str, hidden: set[str] = frozenset()) -> tuple[list[tuple[str, bool, Callable]], list[str]]:
     """[(field key, is a date-time, API value → what the cell shows)] and the column titles, in the form's order.
     Layout items (dividers, notes) hold no value and get no column."""
     en = lang.startswith("en")
     keys, labels = [], []
     for key, store in form.fields.items():
         holds_value = store.column is not None or store.link is not None
-        if store.child is None and holds_value:
+        if store.child is None and holds_value and key not in hidden:
             moment = store.type.expr_kind == "datetime" or getattr(store.field, "result", None) == "datetime"
             keys.append((key, moment, _shown(store)))
             labels.append(store.field.label or key)
@@ -72,7 +72,7 @@ async def pages(reader: RecordReader, form_key: str, **query) -> AsyncIterator[l
 
 
 async def to_csv(reader: RecordReader, form: FormStore, lang: str, **query) -> bytes:
-    keys, labels = headers(form, lang)
+    keys, labels = headers(form, lang, reader.access.hidden(form.key))
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with this mark
     writer = csv.writer(buffer)
@@ -84,15 +84,16 @@ async def to_csv(reader: RecordReader, form: FormStore, lang: str, **query) -> b
 
 async def to_xlsx(reader: RecordReader, form: FormStore, lang: str, **query) -> bytes:
     workbook = Workbook()
-    keys, labels = headers(form, lang)
+    keys, labels = headers(form, lang, reader.access.hidden(form.key))
     main = workbook.active
     main.title = _sheet_name(form.definition.name)
     main.append(labels)
-    children = [(key, store) for key, store in form.fields.items() if store.child is not None]
+    hidden = reader.access.hidden(form.key)
+    children = [(key, store) for key, store in form.fields.items() if store.child is not None and key not in hidden]
     child_sheets = {}
     for key, store in children:
         sheet = workbook.create_sheet(_sheet_name(f"{form.definition.name}-{store.field.label or key}"))
-        child_keys, child_labels = headers(store.child, lang)
+        child_keys, child_labels = headers(store.child, lang, reader.access.hidden(store.child.key))
         record_label = "Record ID" if lang.startswith("en") else "记录编号"
         sheet.append([record_label, *child_labels])
         child_sheets[key] = (sheet, child_keys)

@@ -22,6 +22,7 @@ from runtime.errors import ApiError, not_found
 from runtime.files import sign_records
 from runtime.models import departments, users
 from runtime.expressions import SchemaTables, compiled, eval_context
+from runtime.permissions import Access
 from runtime.tables import AppSchema, FieldStore, FormStore
 
 SEARCHABLE = {"text", "long_text", "phone", "email", "url", "select", "autonumber"}
@@ -42,25 +43,35 @@ def iso(moment: datetime | None, ctx: Context) -> str | None:
 
 class RecordReader:
     def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None = None,
-                 settings=None):
+                 settings=None, access: Access | None = None):
         self.conn, self.schema, self.ctx, self.user_id = conn, schema, ctx, user_id
         self.settings = settings  # given, file fields carry signed links that work in <img src>
+        self.access = access or Access.unrestricted(schema, user_id, ctx.tz)
 
     async def list(self, form_key: str, *, equals: dict[str, str] | None = None, sort: str | None = None,
                    q: str | None = None, page: int = 1, page_size: int = 50, filter: str | None = None) -> dict:
         form = form_store(self.schema, form_key)
+        self.access.require(form_key, "read")
         table = form.table
-        conditions, problems = self._equals(form, equals or {})
-        order, sort_problems = self._order(form, sort)
+        hidden = self.access.hidden(form_key)
+        conditions, problems = self._equals(form, {k: v for k, v in (equals or {}).items() if k not in hidden})
+        problems += [Problem(f"/query/{key}", "field_hidden", {"key": key}) for key in equals or {} if key in hidden]
+        order, sort_problems = self._order(form, sort, hidden)
         problems += sort_problems
         if filter is not None and filter.strip():
             try:
                 conditions.append(self.where(form_key, filter))
             except ExprError as e:
                 problems.append(e.problem("/query/filter"))
+            else:
+                problems += self.access.path_problems(form_key, compiled(self.schema, form_key, filter, "bool"),
+                                                      "/query/filter")
         if problems:
             raise ApiError(400, "bad_query", problems)
-        conditions += self._search(form, q)
+        conditions += self._search(form, q, hidden)
+        rows_allowed = self.access.rows(form, "read")
+        if rows_allowed is not None:
+            conditions.append(rows_allowed)
         where = and_(*conditions) if conditions else None
         query: Select = select(table)
         count = select(func.count()).select_from(table)
@@ -73,7 +84,12 @@ class RecordReader:
 
     async def get(self, form_key: str, record_id: int) -> dict:
         form = form_store(self.schema, form_key)
-        row = (await self.conn.execute(select(form.table).where(form.table.c.id == record_id))).mappings().first()
+        self.access.require(form_key, "read")
+        query = select(form.table).where(form.table.c.id == record_id)
+        rows_allowed = self.access.rows(form, "read")
+        if rows_allowed is not None:
+            query = query.where(rows_allowed)  # out of reach looks the same as missing
+        row = (await self.conn.execute(query)).mappings().first()
         if row is None:
             raise not_found(f"record {record_id}")
         return (await self.shape(form, [row]))[0]
@@ -119,16 +135,17 @@ class RecordReader:
     def _has_links(self, form: FormStore, store: FieldStore):
         return exists().where(store.link.c.source_id == form.table.c.id)
 
-    def _search(self, form: FormStore, q: str | None) -> list:
+    def _search(self, form: FormStore, q: str | None, hidden: set[str] = frozenset()) -> list:
         if not q or not q.strip():
             return []
         pattern = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        columns = [s.column for s in form.fields.values() if s.field.type in SEARCHABLE and s.column is not None]
+        columns = [s.column for s in form.fields.values()
+                   if s.field.type in SEARCHABLE and s.column is not None and s.key not in hidden]
         if not columns:
             return [False]
         return [or_(*(c.ilike(pattern, escape="\\") for c in columns))]
 
-    def _order(self, form: FormStore, sort: str | None) -> tuple[list, list[Problem]]:
+    def _order(self, form: FormStore, sort: str | None, hidden: set[str] = frozenset()) -> tuple[list, list[Problem]]:
         order, problems = [], []
         for part in (sort or "").split(","):
             part = part.strip()
@@ -136,6 +153,9 @@ class RecordReader:
                 continue
             desc = part.startswith("-")
             key = part.lstrip("-+")
+            if key in hidden:
+                problems.append(Problem("/query/sort", "field_hidden", {"key": key}))
+                continue
             if key in SYSTEM_SORT:
                 column = form.table.c[key]
             elif key in form.fields and form.fields[key].column is not None and form.fields[key].field.type not in ("tags", "multi_select"):
@@ -175,15 +195,24 @@ class RecordReader:
             await self._fill_people(people, records)
         if self.settings is not None and form.has_files:
             sign_records(self.settings, form.definition.fields, records)
-        order = ["id", *form.fields, *(_SYSTEM_OUT if form.parent is None else ())]
+        hidden = self.access.hidden(form.key)
+        order = ["id", *(key for key in form.fields if key not in hidden), *(_SYSTEM_OUT if form.parent is None else ())]
         return [{key: record[key] for key in order if key in record} for record in records]  # layout items: no value
 
     async def titles(self, target: FormStore, ids: set[int]) -> dict[int, str]:
-        if not ids:
+        """Titles of linked records — only of those the caller may read, and only if the title field is not
+        hidden from them; the others show their id alone."""
+        if not ids or not self.access.allows(target.key, "read"):
             return {}
         title = target.title_column()
+        if title is not None and target.definition.title_key() in self.access.hidden(target.key):
+            title = None
         columns = [target.table.c.id] + ([title] if title is not None else [])
-        found = (await self.conn.execute(select(*columns).where(target.table.c.id.in_(ids)))).all()
+        query = select(*columns).where(target.table.c.id.in_(ids))
+        rows_allowed = self.access.rows(target, "read")
+        if rows_allowed is not None:
+            query = query.where(rows_allowed)
+        found = (await self.conn.execute(query)).all()
         return {row[0]: (str(row[1]) if title is not None and row[1] is not None else f"#{row[0]}") for row in found}
 
     async def _fill_one(self, store: FieldStore, rows, records) -> None:

@@ -25,6 +25,7 @@ from runtime.files import check_files
 from runtime.computed import Recompute
 from runtime.expressions import compiled, eval_context, record_envs
 from runtime.models import autonumber_counters, departments, users
+from runtime.permissions import Access
 from runtime.records import form_store
 from runtime.settings import Settings
 from runtime.tables import AppSchema, FieldStore, FormStore
@@ -39,10 +40,11 @@ def utcnow() -> datetime:
 
 class RecordWriter:
     def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None,
-                 settings: Settings | None = None):
+                 settings: Settings | None = None, access: Access | None = None):
         self.conn, self.schema, self.ctx, self.user_id = conn, schema, ctx, user_id
         self.eval_ctx = eval_context(ctx.tz, user_id)
         self._settings = settings
+        self.access = access or Access.unrestricted(schema, user_id, ctx.tz)
 
     @property
     def settings(self) -> Settings:
@@ -57,9 +59,11 @@ class RecordWriter:
 
     async def create_many(self, form_key: str, items: list, prefix=lambda i: f"/items/{i}") -> list[int]:
         form = form_store(self.schema, form_key)
+        self.access.require(form_key, "create")
         problems: list[Problem] = []
         clean: list[dict] = []
         for i, item in enumerate(items):
+            problems.extend(p.under(prefix(i)) for p in self._closed_fields(form, item))
             values, found = check_record(form.definition.fields, item, self.ctx, form=form.key)
             found += self._expression_defaults(form, item, values)
             found = self._linkage(form, item, values, None, found)
@@ -78,6 +82,7 @@ class RecordWriter:
         if any(store.link is not None or store.child is not None for store in form.linked):
             for record_id, values in zip(ids, clean):
                 await self._write_children(form, record_id, values, replace=False)
+        await self.access.check_rows(self.conn, form, "create", ids)
         await self.refresh(form.key, ids)
         return ids
 
@@ -97,6 +102,31 @@ class RecordWriter:
                 problems.append(Problem(pointer(f.key), "required"))
             elif value is not None:
                 values[f.key] = value
+        return problems
+
+    # ---- permissions ---------------------------------------------------------------------------------------------
+    async def _reach(self, form: FormStore, record_id: int, op: str) -> None:
+        """The record must be one the caller may see (else it does not exist for them) and may `op`."""
+        self.access.require(form.key, op)
+        if not self.access.restricted:
+            return
+        if not await self.access.visible(self.conn, form, "read", record_id):
+            raise not_found(f"record {record_id}")
+        if not await self.access.visible(self.conn, form, op, record_id):
+            raise ApiError(403, "row_out_of_scope", op=op, form=form.key)
+
+    def _closed_fields(self, form: FormStore, item) -> list[Problem]:
+        """Values sent for fields the caller may not write (hidden or read-only), in sub-table rows too."""
+        if not self.access.restricted or not isinstance(item, dict):
+            return []
+        closed = self.access.closed(form.key)
+        problems = [Problem(pointer(key), "field_not_writable", {"key": key}) for key in item if key in closed]
+        for store in form.fields.values():
+            rows = item.get(store.key)
+            if store.child is not None and isinstance(rows, list):
+                row_closed = self.access.closed(store.child.key)
+                problems += [Problem(pointer(store.key, n, key), "field_not_writable", {"key": key})
+                             for n, row in enumerate(rows) if isinstance(row, dict) for key in row if key in row_closed]
         return problems
 
     def _linkage(self, form: FormStore, given, values: dict, current: dict | None, found: list[Problem]) -> list[Problem]:
@@ -176,7 +206,10 @@ class RecordWriter:
     # ---- update ------------------------------------------------------------------------------------------------
     async def update(self, form_key: str, record_id: int, data: Any, version: int | None) -> None:
         form = form_store(self.schema, form_key)
-        values, problems = check_record(form.definition.fields, data, self.ctx, partial=True, form=form.key)
+        await self._reach(form, record_id, "update")
+        problems = self._closed_fields(form, data)
+        values, found = check_record(form.definition.fields, data, self.ctx, partial=True, form=form.key)
+        problems += found
         if form.has_linkage:
             current = (await record_envs(self.conn, self.schema, form.key, [record_id], ())).get(record_id)
             if current is not None:
@@ -201,6 +234,7 @@ class RecordWriter:
                 raise not_found(f"record {record_id}")
             raise ApiError(409, "stale_version", current=current)
         await self._write_children(form, record_id, values, replace=True)
+        await self.access.check_rows(self.conn, form, "update", [record_id])
         recompute.mark(form.key, [record_id], [*values, "updated_at", "updated_by", "version"])
         if any(store.child is not None and store.key in values for store in form.fields.values()):
             await recompute.mark_rows(form.key, [record_id])
@@ -209,6 +243,7 @@ class RecordWriter:
     # ---- delete ------------------------------------------------------------------------------------------------
     async def delete(self, form_key: str, record_id: int) -> None:
         form = form_store(self.schema, form_key)
+        await self._reach(form, record_id, "delete")
         recompute = self._recompute()
         await recompute.before(form.key, [record_id], None)
         await self._delete_children(form, [record_id])

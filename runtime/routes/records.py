@@ -16,11 +16,18 @@ from runtime.deps import CurrentUser, PlatformDep, request_lang
 from runtime.errors import ApiError
 from runtime.export import to_csv, to_xlsx
 from runtime.importer import import_rows, read_rows
+from runtime.permissions import Access
 from runtime.records import RecordReader, form_store
 from runtime.write import RecordWriter
 
 router = APIRouter(prefix="/api/apps/{app}/forms/{form}/records", tags=["records"])
 _LIST_PARAMS = {"filter", "sort", "page", "page_size", "q"}
+
+
+async def _open(conn, platform, app: str, user):
+    """The app's published schema and what this caller may do in it."""
+    schema = await platform.schemas.get(conn, app)
+    return schema, await Access.load(conn, schema, user, platform.settings.tz)
 
 
 @router.get("")
@@ -30,17 +37,17 @@ async def list_records(app: str, form: str, request: Request, platform: Platform
                        filter: str | None = Query(None, max_length=4000)) -> dict:
     equals = {k: v for k, v in request.query_params.items() if k not in _LIST_PARAMS}
     async with platform.engine.connect() as conn:
-        schema = await platform.schemas.get(conn, app)
-        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings).list(
+        schema, access = await _open(conn, platform, app, user)
+        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings, access).list(
             form, equals=equals, sort=sort, q=q, page=page, page_size=page_size, filter=filter)
 
 
 @router.post("", status_code=201)
 async def create_record(app: str, form: str, platform: PlatformDep, user: CurrentUser, body: Any = Body(...)) -> dict:
     async with platform.begin() as conn:
-        schema = await platform.schemas.get(conn, app)
-        record_id = await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings).create(form, body)
-        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings).get(form, record_id)
+        schema, access = await _open(conn, platform, app, user)
+        record_id = await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings, access).create(form, body)
+        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings, access).get(form, record_id)
 
 
 @router.post("/bulk", status_code=201)
@@ -52,8 +59,8 @@ async def bulk_create(app: str, form: str, platform: PlatformDep, user: CurrentU
     if len(items) > limit:
         raise ProblemsError([Problem("/items", "too_many_items", {"limit": limit})])
     async with platform.begin() as conn:
-        schema = await platform.schemas.get(conn, app)
-        ids = await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings).create_many(form, items)
+        schema, access = await _open(conn, platform, app, user)
+        ids = await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings, access).create_many(form, items)
     return {"count": len(ids), "ids": ids}
 
 
@@ -66,9 +73,10 @@ async def export_records(app: str, form: str, request: Request, platform: Platfo
     equals = {k: v for k, v in request.query_params.items() if k not in _LIST_PARAMS | {"format"}}
     lang = request_lang(request)
     async with platform.engine.connect() as conn:
-        schema = await platform.schemas.get(conn, app)
+        schema, access = await _open(conn, platform, app, user)
         store = form_store(schema, form)
-        reader = RecordReader(conn, schema, platform.ctx, user.id)
+        access.require(form, "export")
+        reader = RecordReader(conn, schema, platform.ctx, user.id, access=access)
         query = {"equals": equals, "sort": sort, "q": q, "filter": filter}
         body = await (to_csv if format == "csv" else to_xlsx)(reader, store, lang, **query)
     filename = quote(f"{store.definition.name}.{format}")
@@ -93,8 +101,9 @@ async def import_records(app: str, form: str, request: Request, platform: Platfo
     lang = request_lang(request)
     async with platform.engine.connect() as conn:
         transaction = await conn.begin()
-        schema = await platform.schemas.get(conn, app)
-        writer = RecordWriter(conn, schema, platform.ctx, user.id, platform.settings)
+        schema, access = await _open(conn, platform, app, user)
+        access.require(form, "import")
+        writer = RecordWriter(conn, schema, platform.ctx, user.id, platform.settings, access)
         try:
             rows = read_rows(file.filename or "", file.file)
             report, keep = await import_rows(conn, schema, form, rows, writer, given, mode == "good_rows", lang)
@@ -112,8 +121,8 @@ async def import_records(app: str, form: str, request: Request, platform: Platfo
 @router.get("/{record_id}")
 async def get_record(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser) -> dict:
     async with platform.engine.connect() as conn:
-        schema = await platform.schemas.get(conn, app)
-        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings).get(form, record_id)
+        schema, access = await _open(conn, platform, app, user)
+        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings, access).get(form, record_id)
 
 
 @router.patch("/{record_id}")
@@ -126,14 +135,14 @@ async def patch_record(app: str, form: str, record_id: int, platform: PlatformDe
         raise ProblemsError([Problem("/version", "required")])
     values = {k: v for k, v in body.items() if k != "version"}
     async with platform.begin() as conn:
-        schema = await platform.schemas.get(conn, app)
-        await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings).update(form, record_id, values, version)
-        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings).get(form, record_id)
+        schema, access = await _open(conn, platform, app, user)
+        await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings, access).update(form, record_id, values, version)
+        return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings, access).get(form, record_id)
 
 
 @router.delete("/{record_id}", status_code=204)
 async def delete_record(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser) -> Response:
     async with platform.begin() as conn:
-        schema = await platform.schemas.get(conn, app)
-        await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings).delete(form, record_id)
+        schema, access = await _open(conn, platform, app, user)
+        await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings, access).delete(form, record_id)
     return Response(status_code=204)
