@@ -10,6 +10,7 @@ from builder.model import AppDef
 from builder.validate import validate_app
 from engines.form.fields.base import Context
 from engines.problems import Problem, ProblemsError
+from runtime.audit import record_audit
 from runtime.errors import ApiError, not_found
 from runtime.models import app_versions, apps
 from runtime.publish import publish_tables
@@ -40,6 +41,7 @@ async def import_app(conn: AsyncConnection, doc: Any, ctx: Context, user_id: int
         key=app.key, name=app.name, description=app.description, created_at=now, updated_at=now)
         .returning(apps.c.id))).scalar_one()
     version = await publish(conn, app_id, app, ctx, user_id, note="import")
+    await record_audit(conn, action="app_imported", user_id=user_id, app_id=app_id, detail={"version": version})
     return app, app_id, version
 
 
@@ -96,6 +98,8 @@ async def publish_draft(conn: AsyncConnection, key: str, ctx: Context, user_id: 
         raise ApiError(409, "no_draft", key=key)
     app = validate_app(row.draft)  # the format may have grown stricter since the draft was saved
     version = await publish(conn, row.id, app, ctx, user_id, note="publish")
+    await record_audit(conn, action="app_published", user_id=user_id, app_id=row.id,
+                       detail={"version": version, "previous": row.current_version})
     await conn.execute(update(apps).where(apps.c.id == row.id).values(draft=None, draft_updated_at=None))
     return version
 
@@ -106,7 +110,10 @@ async def rollback(conn: AsyncConnection, key: str, to_version: int, ctx: Contex
     definition = await version_definition(conn, row.id, to_version)
     if definition is None:
         raise ApiError(404, "unknown_version", key=key, version=to_version)
-    return await publish(conn, row.id, AppDef.model_validate(definition), ctx, user_id, note=f"rollback to {to_version}")
+    version = await publish(conn, row.id, AppDef.model_validate(definition), ctx, user_id, note=f"rollback to {to_version}")
+    await record_audit(conn, action="app_rolled_back", user_id=user_id, app_id=row.id,
+                       detail={"version": version, "to": to_version, "previous": row.current_version})
+    return version
 
 
 async def versions(conn: AsyncConnection, key: str) -> list[dict]:

@@ -17,6 +17,7 @@ from engines.problems import Problem, ProblemsError, pointer
 from runtime.db import create_engine
 from runtime.deps import Platform, request_lang
 from runtime.errors import ApiError
+from runtime.routes.admin import router as admin_router
 from runtime.routes.auth import router as auth_router
 from runtime.routes.dedupe import router as dedupe_router
 from runtime.routes.expr import router as expr_router
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   redoc_url=None, lifespan=lifespan)
     app.state.platform = Platform(settings, create_engine(settings.database_url), SchemaCache())
     for router in (auth_router, builder_router, records_router, expr_router, files_router, dedupe_router,
-                   regions_router, printing_router):
+                   regions_router, printing_router, admin_router):
         app.include_router(router)
     _add_error_handlers(app)
     _serve_api_docs(app)

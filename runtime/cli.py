@@ -1,4 +1,4 @@
-"""The `nocode` command: serve, migrate, create-admin, import-template, export-app, bootstrap."""
+"""The `nocode` command: serve, migrate, create-admin, reset-password, import-template, export-app, bootstrap."""
 from __future__ import annotations
 
 import argparse
@@ -49,11 +49,37 @@ async def _create_admin(engine, username: str, password: str) -> int:
         return await create_user(conn, username, password, name=username, is_admin=True)
 
 
+def _check_password(password: str, username: str) -> None:
+    """The same policy as the admin API, explained in English on the terminal."""
+    from runtime.auth import password_problems
+
+    problems = password_problems(password, username, "--password")
+    if problems:
+        raise SystemExit("\n".join(f"{p.path}: {p.message('en')}" for p in problems))
+
+
 def cmd_create_admin(args) -> None:
-    if len(args.password) < 8:
-        raise SystemExit("the password needs at least 8 characters")
+    _check_password(args.password, args.username)
     user_id = asyncio.run(_with_engine(_settings(args), lambda e: _create_admin(e, args.username, args.password)))
     print(f"admin {args.username!r} created (id {user_id})")
+
+
+async def _reset_password(engine, username: str, password: str) -> None:
+    from runtime.models import users
+    from runtime.sessions import set_password
+
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(users.c.id).where(users.c.username == username))).first()
+        if row is None:
+            raise SystemExit(f"there is no user {username!r}")
+        await set_password(conn, row.id, username, password, "--password")
+
+
+def cmd_reset_password(args) -> None:
+    """For a locked-out admin: a new password, the sign-in lock lifted, every session ended."""
+    _check_password(args.password, args.username)
+    asyncio.run(_with_engine(_settings(args), lambda e: _reset_password(e, args.username, args.password)))
+    print(f"password of {args.username!r} changed; their sessions have ended")
 
 
 async def _import(engine, settings: Settings, doc, demo_data: bool):
@@ -119,6 +145,16 @@ def cmd_export_app(args) -> None:
         print(text)
 
 
+def _initial_password() -> str:
+    """Random, and within the password policy (a random string may happen to be all letters)."""
+    from runtime.auth import password_problems
+
+    while True:
+        password = secrets.token_urlsafe(12)
+        if not password_problems(password, "admin"):
+            return password
+
+
 async def _bootstrap(engine, settings: Settings, template: Path) -> None:
     """First run: migrate, install the SCRM app with demo data, create an admin and print its login."""
     from runtime.auth import create_user
@@ -134,7 +170,7 @@ async def _bootstrap(engine, settings: Settings, template: Path) -> None:
         print(f"installed app {key!r} (version {version}, {count} demo records)")
     login_file = settings.data_dir / "initial-admin.txt"
     if not has_users:
-        password = secrets.token_urlsafe(12)
+        password = _initial_password()
         async with engine.begin() as conn:
             await create_user(conn, "admin", password, name="管理员", is_admin=True)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -185,6 +221,9 @@ def main(argv: list[str] | None = None) -> None:
     admin = command("create-admin", cmd_create_admin, "create a platform administrator")
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", required=True)
+    reset = command("reset-password", cmd_reset_password, "set a user's password, lift a sign-in lock, end sessions")
+    reset.add_argument("--username", required=True)
+    reset.add_argument("--password", required=True)
     imp = command("import-template", cmd_import_template, "install an app from a JSON file")
     imp.add_argument("file")
     imp.add_argument("--demo-data", action="store_true", help="also load the app's seed records")

@@ -22,6 +22,7 @@ from engines.form.record import is_empty
 from engines.problems import Problem, ProblemsError, pointer
 from runtime.audit import record_audit
 from runtime.errors import ApiError
+from runtime.permissions import Access
 from runtime.records import RecordReader, form_store
 from runtime.tables import AppSchema, FieldStore, FormStore
 from runtime.write import RecordWriter, utcnow
@@ -107,17 +108,33 @@ def key_fields(form: FormStore, wanted: str | None) -> list[FieldStore]:
 
 # ---- finding duplicates --------------------------------------------------------------------------------------
 class DuplicateFinder:
-    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context):
+    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, access: Access | None = None):
         self.conn, self.schema = conn, schema
-        self.reader = RecordReader(conn, schema, ctx)
+        self.reader = RecordReader(conn, schema, ctx, access=access)
+        self.access = self.reader.access
+
+    def _keys(self, form: FormStore, fields: str | None) -> list[FieldStore]:
+        """The key fields, which the caller must be allowed to see (or duplicates would reveal hidden values)."""
+        self.access.require(form.key, "read")
+        stores = key_fields(form, fields)
+        hidden = self.access.hidden(form.key)
+        refused = [Problem("/query/fields", "field_hidden", {"key": s.key}) for s in stores if s.key in hidden]
+        if refused:
+            raise ApiError(400, "bad_query", refused)
+        return stores
+
+    def _reach(self, form: FormStore) -> list:
+        """Only the records the caller may read take part."""
+        condition = self.access.rows(form, "read")
+        return [] if condition is None else [condition]
 
     async def groups(self, form_key: str, fields: str | None, page: int = 1, page_size: int = 20) -> dict:
         """Groups of records sharing a normalised value, largest first: {"groups", "total", "page", "page_size"}."""
         form = form_store(self.schema, form_key)
-        stores = key_fields(form, fields)
+        stores = self._keys(form, fields)
         per_field = []
         for n, store in enumerate(stores):
-            keyed = _keyed(form, store)
+            keyed = _keyed(form, store, *self._reach(form))
             per_field.append(select(literal_column(str(n)).label("field"), keyed.c.k.label("value"),
                                     func.count().label("n"))
                              .where(keyed.c.k != "").group_by(keyed.c.k).having(func.count() > 1))
@@ -144,7 +161,7 @@ class DuplicateFinder:
         """Existing records a record with these values would duplicate (a warning before saving). A record's
         own `id`, when given, is left out, so editing a record does not find itself."""
         form = form_store(self.schema, form_key)
-        stores = key_fields(form, fields)
+        stores = self._keys(form, fields)
         own_id = values.get("id")
         exclude = [form.table.c.id != own_id] if isinstance(own_id, int) and not isinstance(own_id, bool) else []
         found = []
@@ -155,7 +172,7 @@ class DuplicateFinder:
             value = await self.normalise(store, str(raw))
             if not value:
                 continue
-            keyed = _keyed(form, store, *exclude)
+            keyed = _keyed(form, store, *exclude, *self._reach(form))
             count = (await self.conn.execute(select(func.count()).select_from(keyed)
                                              .where(keyed.c.k == value))).scalar_one()
             if not count:
@@ -175,7 +192,7 @@ class DuplicateFinder:
 
     async def _newest(self, form: FormStore, store: FieldStore, values: list[str]) -> dict[str, list[int]]:
         """Ids of each value's records, newest first, at most GROUP_RECORDS each, in one query."""
-        keyed = _keyed(form, store)
+        keyed = _keyed(form, store, *self._reach(form))
         rank = func.row_number().over(partition_by=keyed.c.k,
                                       order_by=(keyed.c.created_at.desc(), keyed.c.id.desc())).label("rank")
         ranked = select(keyed.c.id, keyed.c.k, rank).where(keyed.c.k.in_(values)).subquery()
@@ -254,18 +271,26 @@ class _Repointed:
 
 
 class RecordMerger:
-    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None):
+    def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None,
+                 access: Access | None = None):
         self.conn, self.schema, self.user_id = conn, schema, user_id
-        self.writer = RecordWriter(conn, schema, ctx, user_id)
-        self.reader = RecordReader(conn, schema, ctx, user_id)
+        self.writer = RecordWriter(conn, schema, ctx, user_id, access=access)
+        self.reader = RecordReader(conn, schema, ctx, user_id, access=access)
+        self.access = self.writer.access
 
     async def merge(self, form_key: str, request: MergeRequest) -> dict:
         """Fold `request.merge` into `request.keep`, all in the caller's transaction; raising leaves nothing done."""
         form = form_store(self.schema, form_key)
+        if self.access.restricted:  # records out of reach do not exist for the caller; merging needs both rights
+            for record_id in request.merge:
+                await self.writer.reach(form, record_id, "delete")
+            await self.writer.reach(form, request.keep, "update")
         records = await self._lock(form, request)
         kept = records[request.keep]
         merged = [records[i] for i in request.merge]
-        data = {**self._combined(form, kept, merged, set(request.merge)), **request.values}
+        closed = self.access.closed(form_key)  # gaps in fields the caller may not write stay as they are
+        filled = {k: v for k, v in self._combined(form, kept, merged, set(request.merge)).items() if k not in closed}
+        data = {**filled, **request.values}
         repointed = await self._repoint(form, request.keep, request.merge)
         # The merged records go before the kept one is saved, so their unique values (a phone) can move over.
         for record_id in request.merge:
@@ -309,10 +334,10 @@ class RecordMerger:
         data: dict[str, Any] = {}
         remap = _Remap(form, kept["id"], merged_ids)
         for key, store in form.fields.items():
-            if store.type.is_generated:
+            if store.type.is_generated or key not in kept:  # layout items, fields hidden from the caller
                 continue
             if store.child is None and (store.link is not None or
-                                        any(isinstance(r[key], list) for r in (kept, *merged))):
+                                        any(isinstance(r.get(key), list) for r in (kept, *merged))):
                 union = _union([remap.value(store, record[key]) for record in (kept, *merged)])
                 if union != (remap.value(store, kept[key]) or []):
                     data[key] = union

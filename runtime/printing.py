@@ -22,6 +22,7 @@ from engines.print import (DEFAULT_KEY, Limits, PrintError, PrintTemplateDef, Re
                            print_context, print_environment, render_document)
 from engines.problems import Problem
 from runtime.errors import ApiError, not_found
+from runtime.permissions import Access
 from runtime.records import RecordReader, form_store
 from runtime.tables import AppSchema
 
@@ -66,10 +67,13 @@ def choose_template(schema: AppSchema, form_key: str, key: str | None) -> Chosen
     raise not_found(f"print template {key!r} of form {form_key!r}")
 
 
-async def gather(conn, schema: AppSchema, ctx: Context, form_key: str, ids: list[int]) -> tuple[list[dict], Related]:
-    """The records (API shape, in the order asked) and every record they link to, LINK_DEPTH hops out."""
+async def gather(conn, schema: AppSchema, ctx: Context, form_key: str, ids: list[int],
+                 access: Access | None = None) -> tuple[list[dict], Related]:
+    """The records (API shape, in the order asked) and every record they link to, LINK_DEPTH hops out — as far
+    as the caller may read them: rows out of reach are missing, hidden fields absent."""
     store = form_store(schema, form_key)
-    reader = RecordReader(conn, schema, ctx)
+    reader = RecordReader(conn, schema, ctx, access=access)
+    reader.access.require(form_key, "read")
     records = await _shaped(reader, store, ids)
     missing = [i for i in dict.fromkeys(ids) if i not in records]
     if missing:
@@ -83,6 +87,8 @@ async def gather(conn, schema: AppSchema, ctx: Context, form_key: str, ids: list
                 wanted.setdefault(target, set()).update(i for i in target_ids if (target, i) not in related.records)
         frontier = {}
         for target, target_ids in wanted.items():
+            if not reader.access.allows(target, "read"):
+                continue
             target_store = form_store(schema, target)
             loaded = await _shaped(reader, target_store, sorted(target_ids))
             related.records.update(((target, i), record) for i, record in loaded.items())
@@ -94,9 +100,10 @@ async def _shaped(reader: RecordReader, store, ids: list[int]) -> dict[int, dict
     if not ids:
         return {}
     rows = []
+    reach = reader.access.rows(store, "read")
     for start in range(0, len(ids), 500):  # bound the IN list
-        chunk = ids[start:start + 500]
-        rows += (await reader.conn.execute(select(store.table).where(store.table.c.id.in_(chunk)))).mappings().all()
+        query = select(store.table).where(store.table.c.id.in_(ids[start:start + 500]))
+        rows += (await reader.conn.execute(query if reach is None else query.where(reach))).mappings().all()
     return {record["id"]: record for record in await reader.shape(store, rows)}
 
 
@@ -110,10 +117,11 @@ def _compiled(schema: AppSchema, chosen: ChosenTemplate, env):
 
 
 async def render_html(conn, schema: AppSchema, ctx: Context, form_key: str, ids: list[int],
-                      template_key: str | None, *, user, lang: str) -> tuple[str, ChosenTemplate]:
+                      template_key: str | None, *, user, lang: str,
+                      access: Access | None = None) -> tuple[str, ChosenTemplate]:
     """One HTML document with a sheet per record; a failing template → 422 naming it and its line."""
     chosen = choose_template(schema, form_key, template_key)
-    records, related = await gather(conn, schema, ctx, form_key, ids)
+    records, related = await gather(conn, schema, ctx, form_key, ids, access)
     app, form = schema.definition, form_store(schema, form_key).definition
     now = datetime.now(ctx.tz)
     who = {"id": user.id, "name": user.name, "username": user.username} if user is not None else {}

@@ -105,7 +105,7 @@ class RecordWriter:
         return problems
 
     # ---- permissions ---------------------------------------------------------------------------------------------
-    async def _reach(self, form: FormStore, record_id: int, op: str) -> None:
+    async def reach(self, form: FormStore, record_id: int, op: str) -> None:
         """The record must be one the caller may see (else it does not exist for them) and may `op`."""
         self.access.require(form.key, op)
         if not self.access.restricted:
@@ -206,7 +206,7 @@ class RecordWriter:
     # ---- update ------------------------------------------------------------------------------------------------
     async def update(self, form_key: str, record_id: int, data: Any, version: int | None) -> None:
         form = form_store(self.schema, form_key)
-        await self._reach(form, record_id, "update")
+        await self.reach(form, record_id, "update")
         problems = self._closed_fields(form, data)
         values, found = check_record(form.definition.fields, data, self.ctx, partial=True, form=form.key)
         problems += found
@@ -243,7 +243,7 @@ class RecordWriter:
     # ---- delete ------------------------------------------------------------------------------------------------
     async def delete(self, form_key: str, record_id: int) -> None:
         form = form_store(self.schema, form_key)
-        await self._reach(form, record_id, "delete")
+        await self.reach(form, record_id, "delete")
         recompute = self._recompute()
         await recompute.before(form.key, [record_id], None)
         await self._delete_children(form, [record_id])

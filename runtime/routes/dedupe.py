@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Query
 from engines.problems import Problem, ProblemsError
 from runtime.dedupe import DuplicateFinder, RecordMerger, parse_merge
 from runtime.deps import CurrentUser, PlatformDep
+from runtime.permissions import Access
 
 router = APIRouter(prefix="/api/apps/{app}/forms/{form}", tags=["dedupe"])
 _FIELDS = Query(None, max_length=500, description="key fields, comma-separated; default: the form's dedupe.keys")
@@ -20,7 +21,8 @@ async def list_duplicates(app: str, form: str, platform: PlatformDep, user: Curr
     case-blind, text trimmed), largest first: `{"groups": [{"field", "value", "count", "records"}], "total", …}`."""
     async with platform.engine.connect() as conn:
         schema = await platform.schemas.get(conn, app)
-        return await DuplicateFinder(conn, schema, platform.ctx).groups(form, fields, page, page_size)
+        access = await Access.load(conn, schema, user, platform.settings.tz)
+        return await DuplicateFinder(conn, schema, platform.ctx, access).groups(form, fields, page, page_size)
 
 
 @router.post("/duplicates/check")
@@ -31,7 +33,8 @@ async def check_duplicates(app: str, form: str, platform: PlatformDep, user: Cur
         raise ProblemsError([Problem("", "not_object")])
     async with platform.engine.connect() as conn:
         schema = await platform.schemas.get(conn, app)
-        return await DuplicateFinder(conn, schema, platform.ctx).matches(form, fields, body)
+        access = await Access.load(conn, schema, user, platform.settings.tz)
+        return await DuplicateFinder(conn, schema, platform.ctx, access).matches(form, fields, body)
 
 
 @router.post("/records/merge")
@@ -41,4 +44,5 @@ async def merge_records(app: str, form: str, platform: PlatformDep, user: Curren
     request = parse_merge(body)
     async with platform.begin() as conn:
         schema = await platform.schemas.get(conn, app)
-        return await RecordMerger(conn, schema, platform.ctx, user.id).merge(form, request)
+        access = await Access.load(conn, schema, user, platform.settings.tz)
+        return await RecordMerger(conn, schema, platform.ctx, user.id, access).merge(form, request)

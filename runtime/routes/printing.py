@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from engines.print import CONTENT_POLICY
 from engines.problems import Problem, ProblemsError
 from runtime.deps import CurrentUser, PlatformDep, request_lang
+from runtime.permissions import Access
 from runtime.printing import MAX_PRINT_RECORDS, html_to_pdf, render_html, templates_of
 
 router = APIRouter(prefix="/api/apps/{app}/forms/{form}", tags=["printing"])
@@ -22,6 +23,7 @@ async def list_templates(app: str, form: str, platform: PlatformDep, user: Curre
     """The form's print templates, the one made from its layout last (`"default": true`)."""
     async with platform.engine.connect() as conn:
         schema = await platform.schemas.get(conn, app)
+        (await Access.load(conn, schema, user, platform.settings.tz)).require(form, "read")
         choices = templates_of(schema, form)
     return {"items": [{**choice.definition.model_dump(mode="json"), "default": choice.index is None}
                       for choice in choices]}
@@ -61,7 +63,9 @@ async def _printed(app: str, form: str, ids: list[int], template: str | None, fo
     lang = request_lang(request)
     async with platform.engine.connect() as conn:
         schema = await platform.schemas.get(conn, app)
-        html, chosen = await render_html(conn, schema, platform.ctx, form, ids, template, user=user, lang=lang)
+        access = await Access.load(conn, schema, user, platform.settings.tz)
+        html, chosen = await render_html(conn, schema, platform.ctx, form, ids, template, user=user, lang=lang,
+                                         access=access)
     name = f"{chosen.definition.name}-{ids[0]}" if len(ids) == 1 else f"{chosen.definition.name}-{len(ids)}"
     if format == "pdf":
         pdf = await html_to_pdf(html)

@@ -14,7 +14,8 @@ async def test_login_gives_a_token_that_opens_the_api(api):
     body = login.json()
     assert body["token_type"] == "bearer" and body["expires_in"] > 0
     me = await api.client.get("/api/me", headers={"Authorization": f"Bearer {body['access_token']}"})
-    assert me.json() == {"id": api.user_id, "username": "admin", "name": "管理员", "is_admin": True}
+    assert me.json() == {"id": api.user_id, "username": "admin", "name": "管理员", "is_admin": True,
+                         "departments": [], "roles": []}
     assert anonymous
 
 

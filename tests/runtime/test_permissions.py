@@ -253,3 +253,25 @@ async def test_roles_are_checked_at_publish(api):
         ("/roles/0/permissions/1/rows", "expr_syntax"), ("/roles/0/permissions/2/rows", "scope_needs_member"),
         ("/roles/1/key", "duplicate_key")}
 
+
+
+async def test_printing_and_duplicates_see_only_what_the_caller_may(people):
+    mine = await _customer(people["alice"], name="A1")
+    await people["admin"].patch(f"{records_url('customer', 'crm')}/{mine['id']}",
+                                json={"credit": 987654, "phone": "13800000001", "version": 1})
+    theirs = await _customer(people["bob"], name="B1")
+    await people["admin"].patch(f"{records_url('customer', 'crm')}/{theirs['id']}",
+                                json={"phone": "+86 138 0000 0001", "version": 1})
+    base = "/api/apps/crm/forms/customer"
+    printed = await people["alice"].get(f"{base}/records/{mine['id']}/print")
+    assert printed.status_code == 200, printed.text
+    assert "A1" in printed.text and "987654" not in printed.text and "987,654" not in printed.text
+    assert (await people["alice"].get(f"{base}/records/{theirs['id']}/print")).status_code == 404
+    assert (await people["hank"].get(f"{base}/records/{mine['id']}/print")).status_code == 403
+    assert (await people["hank"].get(f"{base}/print-templates")).status_code == 403
+    # the two share a phone, but alice sees only her own record: no duplicates for her, one group for admin
+    assert (await people["alice"].get(f"{base}/duplicates", params={"fields": "phone"})).json()["total"] == 0
+    assert (await people["admin"].get(f"{base}/duplicates", params={"fields": "phone"})).json()["total"] == 1
+    merged = await people["alice"].post(f"{base}/records/merge", json={"keep": mine["id"], "merge": [theirs["id"]]})
+    assert merged.status_code in (403, 404)
+    assert (await people["admin"].get(f"{records_url('customer', 'crm')}/{theirs['id']}")).status_code == 200
