@@ -148,16 +148,6 @@ async def user_from_api_key(conn: AsyncConnection, key: str) -> User:
     return User(row.created_by or 0, f"api-key:{row.prefix}", row.name, False, api_key=(row.app_id, row.role))
 
 
-async def held_roles(conn: AsyncConnection, user: User, app_id: int) -> set[str]:
-    """The role keys `user` holds in one app: an API key's own role in its app, else the granted roles."""
-    if user.api_key is not None:
-        key_app, role = user.api_key
-        return {role} if key_app == app_id else set()
-    result = await conn.execute(select(user_roles.c.role).where(
-        user_roles.c.user_id == user.id, user_roles.c.app_id == app_id))
-    return set(result.scalars())
-
-
 async def roles_by_app(conn: AsyncConnection, user_id: int) -> list[dict]:
     """[{"app": key, "roles": [role keys]}] for every app where the user holds a role."""
     result = await conn.execute(select(apps.c.key, user_roles.c.role).join(apps, apps.c.id == user_roles.c.app_id)

@@ -84,12 +84,31 @@ class Access:
             raise ApiError(403, "forbidden_op", op=op, form=form_key.partition(".")[0])
 
     def hidden(self, form_key: str) -> set[str]:
-        """Keys of the fields this caller may not see in a form (or sub-table)."""
-        access, prefix = self._form(form_key)
-        if access is None:
-            return set() if self.forms is None else set(self.schema.forms[form_key].fields)
-        hidden = {key[len(prefix):] for key in access.hidden() if key.startswith(prefix) and "." not in key[len(prefix):]}
-        return hidden | self._hidden_lookups(form_key, hidden)
+        """Keys of the fields this caller may not see in a form (or sub-table): those a role hides, and every
+        formula, lookup or rollup that reads something hidden or a form the caller may not read."""
+        if self.forms is None:
+            return set()
+        if self._hidden is None:
+            self._hidden = self._all_hidden()
+        return self._hidden.get(form_key, set())
+
+    _hidden: dict[str, set[str]] | None = None
+
+    def _all_hidden(self) -> dict[str, set[str]]:
+        from runtime.computed import plan
+
+        hidden: dict[str, set[str]] = {}
+        for key, form in self.schema.forms.items():
+            access, prefix = self._form(key)
+            if access is None:
+                hidden[key] = set(form.fields)
+            else:
+                hidden[key] = {name[len(prefix):] for name in access.hidden()
+                               if name.startswith(prefix) and "." not in name[len(prefix):]}
+        for node in plan(self.schema):  # in dependency order, so what a computed field reads is settled first
+            if any(dep.field in hidden.get(dep.form, ()) for dep in node.deps):
+                hidden[node.form].add(node.field.key)
+        return hidden
 
     def closed(self, form_key: str) -> set[str]:
         """Keys of the fields this caller may not write (hidden or read-only)."""
@@ -97,17 +116,6 @@ class Access:
         if access is None:
             return set() if self.forms is None else set(self.schema.forms[form_key].fields)
         return {key[len(prefix):] for key in access.closed() if key.startswith(prefix) and "." not in key[len(prefix):]}
-
-    def _hidden_lookups(self, form_key: str, hidden: set[str]) -> set[str]:
-        """A lookup shows another form's field: hidden wherever that field is hidden from this caller."""
-        found = set()
-        for key, store in self.schema.forms[form_key].fields.items():
-            f = store.field
-            if f.type == "lookup" and key not in hidden and f._source is not None and f._source_form:
-                source_form = f._source_form
-                if not self.allows(source_form, "read") or f._source.key in self.hidden(source_form):
-                    found.add(key)
-        return found
 
     def path_problems(self, form_key: str, compiled_expression, where: str) -> list[Problem]:
         """A filter may not read what the caller cannot see — not even through a relation — or a hidden value

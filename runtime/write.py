@@ -7,10 +7,11 @@ Every problem of a batch is reported at once, with the item index and field; not
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, text, update
+from sqlalchemy import and_, delete, false, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,7 +25,8 @@ from runtime.errors import ApiError, not_found
 from runtime.files import check_files
 from runtime.computed import Recompute
 from runtime.expressions import compiled, eval_context, record_envs
-from runtime.models import autonumber_counters, departments, users
+from runtime.audit import record_audit
+from runtime.models import audit_log, autonumber_counters, departments, users
 from runtime.permissions import Access
 from runtime.records import form_store
 from runtime.settings import Settings
@@ -32,6 +34,19 @@ from runtime.tables import AppSchema, FieldStore, FormStore
 
 
 _PEOPLE_TABLES = {"user": users, "department": departments}
+
+
+def _jsonable(value):
+    """A stored value as the audit log keeps it (JSON): dates as ISO text, money as a number."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
 
 
 def utcnow() -> datetime:
@@ -83,6 +98,9 @@ class RecordWriter:
             for record_id, values in zip(ids, clean):
                 await self._write_children(form, record_id, values, replace=False)
         await self.access.check_rows(self.conn, form, "create", ids)
+        await self.conn.execute(insert(audit_log), [
+            {"at": now, "user_id": self.user_id, "app_id": self.schema.app_id, "form": form.key, "record_id": i,
+             "action": "create"} for i in ids])
         await self.refresh(form.key, ids)
         return ids
 
@@ -103,6 +121,18 @@ class RecordWriter:
             elif value is not None:
                 values[f.key] = value
         return problems
+
+    async def _stored(self, form: FormStore, record_id: int, values: dict) -> dict:
+        """The stored values of the fields in `values` that live in the record's own columns (and its owner)."""
+        names = {key: name for key, name in form.columns if key in values}
+        columns = [form.table.c[name] for name in names.values()] + ([form.table.c.owner] if "owner" in values else [])
+        if not columns:
+            return {}
+        row = (await self.conn.execute(select(*columns).where(form.table.c.id == record_id))).first()
+        if row is None:
+            return {}
+        found = dict(zip([*names, *(["owner"] if "owner" in values else [])], row))
+        return found
 
     # ---- permissions ---------------------------------------------------------------------------------------------
     async def reach(self, form: FormStore, record_id: int, op: str) -> None:
@@ -218,6 +248,7 @@ class RecordWriter:
         if problems:
             raise ProblemsError(problems)
         table = form.table
+        before = await self._stored(form, record_id, values)
         recompute = self._recompute()
         await recompute.before(form.key, [record_id], values)
         changes = {**self._columns(form, values), "updated_at": utcnow(), "updated_by": self.user_id,
@@ -235,6 +266,11 @@ class RecordWriter:
             raise ApiError(409, "stale_version", current=current)
         await self._write_children(form, record_id, values, replace=True)
         await self.access.check_rows(self.conn, form, "update", [record_id])
+        changed = {key: [_jsonable(old), _jsonable(values[key])] for key, old in before.items() if old != values[key]}
+        changed.update({key: [None, _jsonable(values[key])] for key in values if key not in before})
+        if changed:
+            await record_audit(self.conn, action="update", user_id=self.user_id, app_id=self.schema.app_id,
+                               form=form.key, record_id=record_id, detail={"changes": changed})
         recompute.mark(form.key, [record_id], [*values, "updated_at", "updated_by", "version"])
         if any(store.child is not None and store.key in values for store in form.fields.values()):
             await recompute.mark_rows(form.key, [record_id])
@@ -246,10 +282,13 @@ class RecordWriter:
         await self.reach(form, record_id, "delete")
         recompute = self._recompute()
         await recompute.before(form.key, [record_id], None)
+        snapshot = await self._stored(form, record_id, {key: None for key, _ in form.columns} | {"owner": None})
         await self._delete_children(form, [record_id])
         result = await self.conn.execute(delete(form.table).where(form.table.c.id == record_id))
         if result.rowcount == 0:
             raise not_found(f"record {record_id}")
+        await record_audit(self.conn, action="delete", user_id=self.user_id, app_id=self.schema.app_id, form=form.key,
+                           record_id=record_id, detail={"snapshot": {k: _jsonable(v) for k, v in snapshot.items()}})
         # Links into this record go with it; one-relations pointing here become empty.
         for other in self.schema.forms.values():
             for store in other.fields.values():
@@ -322,8 +361,10 @@ class RecordWriter:
                     wanted[store.target.id][record_id].append(path)
         for target_id, paths_by_id in wanted.items():
             target = stores[target_id]
-            found = set((await self.conn.execute(select(target.table.c.id).where(
-                target.table.c.id.in_(list(paths_by_id))))).scalars())
+            # one links only to records one may read: others do not exist for the caller
+            query = select(target.table.c.id).where(target.table.c.id.in_(list(paths_by_id)))
+            reach = self.access.rows(target, "read") if self.access.allows(target.key, "read") else false()
+            found = set((await self.conn.execute(query if reach is None else query.where(reach))).scalars())
             for record_id, paths in paths_by_id.items():
                 if record_id not in found:
                     problems += [Problem(p, "missing_record", {"form": target.key, "id": record_id}) for p in paths]

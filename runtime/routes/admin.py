@@ -69,18 +69,20 @@ async def _missing(conn: AsyncConnection, table, ids: list[int]) -> set[int]:
     return set(ids) - found
 
 
-async def _missing_users(conn, ids: list[int | None], path: str) -> list[Problem]:
-    wanted = [i for i in ids if i is not None]
-    missing = await _missing(conn, users, wanted)
-    return [Problem(path if len(ids) == 1 else f"{path}/{n}", "unknown_user", {"id": i})
-            for n, i in enumerate(ids) if i in missing]
+async def _missing_users(conn, ids: list[int | None] | int | None, path: str) -> list[Problem]:
+    """Problems for ids that name no row: at `path` for one id, at `path/n` for the n-th of a list."""
+    listed = ids if isinstance(ids, list) else [ids]
+    missing = await _missing(conn, users, [i for i in listed if i is not None])
+    return [Problem(f"{path}/{n}" if isinstance(ids, list) else path, "unknown_user", {"id": i})
+            for n, i in enumerate(listed) if i in missing]
 
 
-async def _missing_departments(conn, ids: list[int | None], path: str) -> list[Problem]:
-    wanted = [i for i in ids if i is not None]
-    missing = await _missing(conn, departments, wanted)
-    return [Problem(path if len(ids) == 1 else f"{path}/{n}", "unknown_department", {"id": i})
-            for n, i in enumerate(ids) if i in missing]
+async def _missing_departments(conn, ids: list[int | None] | int | None, path: str) -> list[Problem]:
+    """Problems for ids that name no row: at `path` for one id, at `path/n` for the n-th of a list."""
+    listed = ids if isinstance(ids, list) else [ids]
+    missing = await _missing(conn, departments, [i for i in listed if i is not None])
+    return [Problem(f"{path}/{n}" if isinstance(ids, list) else path, "unknown_department", {"id": i})
+            for n, i in enumerate(listed) if i in missing]
 
 
 async def _manager_cycle(conn, user_id: int, manager_id: int | None) -> list[Problem]:
@@ -193,8 +195,8 @@ async def create_user(body: NewUser, platform: PlatformDep, admin: AdminUser) ->
             problems.append(Problem("/username", "username_taken", {"username": body.username}))
         problems += password_problems(body.password, body.username)
         problems += await _missing_departments(conn, body.departments, "/departments")
-        problems += await _missing_departments(conn, [body.department], "/department")
-        problems += await _missing_users(conn, [body.manager], "/manager")
+        problems += await _missing_departments(conn, body.department, "/department")
+        problems += await _missing_users(conn, body.manager, "/manager")
         _refuse(problems)
         user_id = await insert_user(conn, body.username, body.password, body.name.strip() or body.username,
                                     body.is_admin, body.manager)
@@ -255,7 +257,7 @@ async def change_user(user_id: int, body: UserChange, platform: PlatformDep, adm
         if body.password is not None:
             problems += password_problems(body.password, row.username)
         if "manager" in given:
-            problems += await _missing_users(conn, [body.manager], "/manager")
+            problems += await _missing_users(conn, body.manager, "/manager")
             if not problems:
                 problems += await _manager_cycle(conn, user_id, body.manager)
         if body.departments is not None:
@@ -432,8 +434,8 @@ async def _department_body(conn, department_id: int) -> dict:
 @router.post("/departments", status_code=201)
 async def create_department(body: NewDepartment, platform: PlatformDep, admin: AdminUser) -> dict:
     async with platform.begin() as conn:
-        _refuse(await _missing_departments(conn, [body.parent], "/parent")
-                + await _missing_users(conn, [body.head], "/head"))
+        _refuse(await _missing_departments(conn, body.parent, "/parent")
+                + await _missing_users(conn, body.head, "/head"))
         department_id = (await conn.execute(insert(departments).values(
             name=body.name.strip(), parent_id=body.parent, head_id=body.head, position=body.position,
             created_at=utcnow()).returning(departments.c.id))).scalar_one()
@@ -476,11 +478,11 @@ async def change_department(department_id: int, body: DepartmentChange, platform
         await _department(conn, department_id)
         problems = []
         if "parent" in given:
-            problems += await _missing_departments(conn, [body.parent], "/parent")
+            problems += await _missing_departments(conn, body.parent, "/parent")
             if not problems:
                 problems += await _department_cycle(conn, department_id, body.parent)
         if "head" in given:
-            problems += await _missing_users(conn, [body.head], "/head")
+            problems += await _missing_users(conn, body.head, "/head")
         _refuse(problems)
         values: dict[str, Any] = {}
         if body.name is not None:

@@ -10,14 +10,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Body, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy import func, select
 
 from engines.problems import Problem, ProblemsError
 from runtime.deps import CurrentUser, PlatformDep, request_lang
-from runtime.errors import ApiError
+from runtime.errors import ApiError, not_found
 from runtime.export import to_csv, to_xlsx
 from runtime.importer import import_rows, read_rows
+from runtime.models import audit_log, users
 from runtime.permissions import Access
-from runtime.records import RecordReader, form_store
+from runtime.records import RecordReader, form_store, iso
 from runtime.write import RecordWriter
 
 router = APIRouter(prefix="/api/apps/{app}/forms/{form}/records", tags=["records"])
@@ -146,3 +148,33 @@ async def delete_record(app: str, form: str, record_id: int, platform: PlatformD
         schema, access = await _open(conn, platform, app, user)
         await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings, access).delete(form, record_id)
     return Response(status_code=204)
+
+
+@router.get("/{record_id}/audit")
+async def record_history(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser,
+                         page: int = Query(1, ge=1, le=100_000), page_size: int = Query(50, ge=1, le=200)) -> dict:
+    """Who created, changed (which fields, old → new), merged or deleted this record, newest first. Needs the right
+    to read the record; fields hidden from the caller are left out of the changes."""
+    async with platform.engine.connect() as conn:
+        schema, access = await _open(conn, platform, app, user)
+        store = form_store(schema, form)
+        access.require(form, "read")
+        if access.restricted and not await access.visible(conn, store, "read", record_id):
+            raise not_found(f"record {record_id}")  # (admins also see the history of deleted records)
+        where = (audit_log.c.app_id == schema.app_id, audit_log.c.form == form, audit_log.c.record_id == record_id)
+        total = (await conn.execute(select(func.count()).select_from(audit_log).where(*where))).scalar_one()
+        rows = (await conn.execute(
+            select(audit_log, users.c.name.label("user_name")).outerjoin(users, users.c.id == audit_log.c.user_id)
+            .where(*where).order_by(audit_log.c.id.desc()).limit(page_size).offset((page - 1) * page_size))).all()
+    hidden = access.hidden(form)
+
+    def visible(detail):
+        if not isinstance(detail, dict):
+            return detail
+        return {part: ({k: v for k, v in value.items() if k not in hidden} if isinstance(value, dict) else value)
+                for part, value in detail.items()}
+
+    items = [{"id": r.id, "at": iso(r.at, platform.ctx), "action": r.action,
+              "user": None if r.user_id is None else {"id": r.user_id, "name": r.user_name},
+              "detail": visible(r.detail)} for r in rows]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}

@@ -64,3 +64,17 @@ def test_bootstrap_installs_once_and_prints_the_admin_login(cli_env, tmp_path):
     second = nocode("bootstrap", env=cli_env, cwd=tmp_path)
     assert second.returncode == 0 and "installed app" not in second.stdout
     assert f"password: {password}" in second.stdout  # the same login, still shown
+
+
+def test_create_admin_and_reset_password_keep_to_the_password_policy(cli_env, tmp_path):
+    nocode("migrate", env=cli_env, cwd=tmp_path)
+    weak = nocode("create-admin", "--username", "boss", "--password", "12345678", env=cli_env, cwd=tmp_path)
+    assert weak.returncode != 0 and "--password: this password is too common" in weak.stderr
+    assert "only digits or only letters" in weak.stderr
+    assert nocode("create-admin", "--username", "boss", "--password", "s3cret-pass", env=cli_env, cwd=tmp_path).returncode == 0
+    same = nocode("reset-password", "--username", "boss", "--password", "boss", env=cli_env, cwd=tmp_path)
+    assert same.returncode != 0 and "cannot be the username" in same.stderr
+    reset = nocode("reset-password", "--username", "boss", "--password", "n3w-secret", env=cli_env, cwd=tmp_path)
+    assert reset.returncode == 0 and "sessions have ended" in reset.stdout
+    nobody = nocode("reset-password", "--username", "ghost", "--password", "n3w-secret", env=cli_env, cwd=tmp_path)
+    assert nobody.returncode != 0 and "no user 'ghost'" in nobody.stderr

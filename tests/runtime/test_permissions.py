@@ -275,3 +275,30 @@ async def test_printing_and_duplicates_see_only_what_the_caller_may(people):
     merged = await people["alice"].post(f"{base}/records/merge", json={"keep": mine["id"], "merge": [theirs["id"]]})
     assert merged.status_code in (403, 404)
     assert (await people["admin"].get(f"{records_url('customer', 'crm')}/{theirs['id']}")).status_code == 200
+
+
+async def test_one_links_only_to_records_one_may_read(people):
+    hidden_customer = await _customer(people["admin"], name="X")
+    mine = (await people["admin"].post(records_url("order", "crm"), json={"no": "O1", "handler": people.ids["hank"]})).json()
+    linked = await people["hank"].patch(f"{records_url('order', 'crm')}/{mine['id']}",
+                                        json={"customer": hidden_customer["id"], "version": mine["version"]})
+    assert linked.status_code == 422 and _codes(linked) == {("/customer", "missing_record")}
+
+
+async def test_a_record_keeps_its_history_and_shows_it_to_those_who_may_read_it(people):
+    mine = await _customer(people["alice"], name="A1", note="初始")
+    url = f"{records_url('customer', 'crm')}/{mine['id']}"
+    changed = await people["alice"].patch(url, json={"note": "改过", "version": mine["version"]})
+    await people["admin"].patch(url, json={"credit": 100, "version": changed.json()["version"]})
+    history = (await people["admin"].get(url + "/audit")).json()
+    assert [e["action"] for e in history["items"]] == ["update", "update", "create"]
+    assert history["items"][1]["detail"] == {"changes": {"note": ["初始", "改过"]}}
+    assert history["items"][1]["user"] == {"id": people.ids["alice"], "name": "alice"}
+    assert history["items"][0]["detail"] == {"changes": {"credit": [None, 100.0]}}
+    # alice may read the record but not its credit: that change shows no values
+    seen = (await people["alice"].get(url + "/audit")).json()
+    assert seen["items"][0]["detail"] == {"changes": {}}
+    assert (await people["bob"].get(url + "/audit")).status_code == 404
+    assert (await people["admin"].delete(url)).status_code == 204
+    gone = (await people["admin"].get(url + "/audit")).json()["items"][0]
+    assert gone["action"] == "delete" and gone["detail"]["snapshot"]["note"] == "改过"
