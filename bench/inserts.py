@@ -153,7 +153,8 @@ class InsertBench:
             values, problems = check_record(form.definition.fields, item, self.platform.ctx, form=FORM_KEY)
             if problems:
                 raise RuntimeError(f"generated data is invalid: {problems[:3]}")
-            row = {"created_at": now, "updated_at": now, "created_by": self.user_id, "owner": self.user_id,
+            row = {"created_at": now, "updated_at": now, "created_by": self.user_id, "updated_by": self.user_id,
+                   "owner": self.user_id,
                    "version": 1}
             row.update({store.column.name: values.get(k) for k, store in form.fields.items()})
             rows.append(tuple(p(row[c.name]) if p and row[c.name] is not None else row[c.name]
