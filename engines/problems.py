@@ -7,6 +7,8 @@ from typing import Any
 # code → (zh-CN, en). Parameters are str.format fields.
 MESSAGES: dict[str, tuple[str, str]] = {
     "required": ("必填", "is required"),
+    "related_rows_limited": ("你只能查看「{key}」所在表单的部分记录，不能经关联按它筛选", "you may read only some records behind {key!r}, so you cannot filter through that link"),
+    "bad_text": ("含有无法保存的字符（如 NUL 或残缺的 Unicode）", "holds characters that cannot be stored (NUL or broken Unicode)"),
     "lookup_relation": ("「{key}」不是本表单的单条关联字段", "{key!r} is not a one-record relation field of this form"),
     "lookup_field": ("在「{form}」中找不到「{path}」：{reason}", "{path!r} cannot be read from {form!r}: {reason}"),
     "lookup_not_stored": ("「{path}」不是可引用的字段（子表、多值关联或布局控件不能引用）", "{path!r} cannot be looked up (sub-tables, many-relations and layout items hold no single value)"),
@@ -180,3 +182,32 @@ MESSAGES.update({  # field types: time … wechat (engines/form/fields/clock, co
     "unknown_department": ("不存在部门 {id}", "no department {id}"),
     "layout_holds_no_value": ("「{type}」只用于排版，不保存数据，不能设必填或默认值", "a {type!r} is layout only: it holds no value, so it cannot be required or have a default"),
 })
+
+
+def _unstorable(text: str) -> bool:
+    """NUL, which PostgreSQL text cannot hold, or a lone surrogate, which is no character at all."""
+    return "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def text_problems(value: Any, path: str = "", limit: int = 100) -> list[Problem]:
+    """Every string (and object key) of a JSON value that no database can store, by place."""
+    found: list[Problem] = []
+
+    def walk(v: Any, where: str) -> None:
+        if len(found) >= limit:
+            return
+        if isinstance(v, str):
+            if _unstorable(v):
+                found.append(Problem(where, "bad_text"))
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                if isinstance(k, str) and _unstorable(k):
+                    found.append(Problem(where, "bad_text"))
+                else:
+                    walk(item, where + pointer(k))
+        elif isinstance(v, list):
+            for i, item in enumerate(v):
+                walk(item, where + pointer(i))
+
+    walk(value, path)
+    return found

@@ -158,6 +158,8 @@ class BodyLimit:
         return getattr(self.app, name)
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")):
+            return await self._refuse(scope, send, 400, ApiError(400, "bad_query", [Problem("", "bad_text")]))
         if scope["type"] != "http" or scope["path"] in self.own_limit:
             return await self.app(scope, receive, send)
         limit = self.import_limit if scope["path"].endswith("/records/import") else self.limit
@@ -179,8 +181,10 @@ class BodyLimit:
         await self.app(scope, limited_receive, send)
 
     async def _too_large(self, scope, send, limit: int):
+        await self._refuse(scope, send, 413, ApiError(413, "body_too_large", limit=limit))
+
+    async def _refuse(self, scope, send, status: int, error: ApiError):
         request = Request(scope)
         lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else self.state.platform.settings.lang
-        response = JSONResponse(ApiError(413, "body_too_large", limit=limit).body(lang), status_code=413)
-        await response(scope, None, send)
+        await JSONResponse(error.body(lang), status_code=status)(scope, None, send)
 

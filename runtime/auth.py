@@ -111,6 +111,8 @@ async def user_from_token(conn: AsyncConnection, token: str, secret: str) -> Use
         user_id, session_id, issued_at = int(claims["sub"]), str(claims["jti"]), int(claims["iat"])
     except (jwt.PyJWTError, ValueError, TypeError):
         raise ApiError(401, "unauthorized") from None
+    if not 0 < user_id < 2**63 or len(session_id) > 64:
+        raise ApiError(401, "unauthorized")
     row = (await conn.execute(
         select(users.c.id, users.c.username, users.c.name, users.c.is_admin, users.c.is_active,
                users.c.password_changed_at, sessions.c.revoked_at, sessions.c.last_seen_at)

@@ -163,7 +163,8 @@ class DuplicateFinder:
         form = form_store(self.schema, form_key)
         stores = self._keys(form, fields)
         own_id = values.get("id")
-        exclude = [form.table.c.id != own_id] if isinstance(own_id, int) and not isinstance(own_id, bool) else []
+        is_id = isinstance(own_id, int) and not isinstance(own_id, bool) and 0 < own_id < 2**63
+        exclude = [form.table.c.id != own_id] if is_id else []
         found = []
         for store in stores:
             raw = values.get(store.key)

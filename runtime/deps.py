@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engines.form.fields.base import Context
@@ -76,6 +76,10 @@ async def get_admin(user: Annotated[User, Depends(get_person)]) -> User:
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
+
+# Record ids are 64-bit in every database; a larger number is not an id of anything (and must not reach SQL).
+MAX_ID = 2**63 - 1
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="a record id")]
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 CurrentUser = Annotated[User, Depends(get_user)]

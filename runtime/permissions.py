@@ -124,11 +124,17 @@ class Access:
         for node in walk(compiled_expression.node):
             if not isinstance(node, Name):
                 continue
-            for step in getattr(node, "steps", None) or []:
+            steps = getattr(node, "steps", None) or []
+            for n, step in enumerate(steps):
                 if step.kind == "system":
                     continue
                 if not self.allows(step.form, "read") or step.field in self.hidden(step.form):
                     problems.append(Problem(where, "field_hidden", {"key": ".".join(node.path)}))
+                    break
+                # through a link, the linked records are live data: only if the caller may read all of them
+                if n and steps[n - 1].kind in ("relation", "many") and \
+                        self.rows(self.schema.forms[step.form], "read") is not None:
+                    problems.append(Problem(where, "related_rows_limited", {"key": ".".join(node.path)}))
                     break
         return problems
 

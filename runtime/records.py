@@ -41,6 +41,9 @@ def iso(moment: datetime | None, ctx: Context) -> str | None:
     return moment.replace(tzinfo=timezone.utc).astimezone(ctx.tz).isoformat() if moment else None
 
 
+MAX_SORT_KEYS = 10
+
+
 class RecordReader:
     def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None = None,
                  settings=None, access: Access | None = None):
@@ -105,7 +108,7 @@ class RecordReader:
         conditions, problems = [], []
         for key, raw in equals.items():
             if key in ("id", "owner", "created_by", "updated_by"):
-                if not raw.isdigit():
+                if not (raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**63):  # "²".isdigit() is True
                     problems.append(Problem(f"/query/{key}", "bad_reference"))
                     continue
                 conditions.append(form.table.c[key] == int(raw))
@@ -147,7 +150,10 @@ class RecordReader:
 
     def _order(self, form: FormStore, sort: str | None, hidden: set[str] = frozenset()) -> tuple[list, list[Problem]]:
         order, problems = [], []
-        for part in (sort or "").split(","):
+        parts = (sort or "").split(",")
+        if len(parts) > MAX_SORT_KEYS:
+            return [], [Problem("/query/sort", "too_many_items", {"limit": MAX_SORT_KEYS})]
+        for part in parts:
             part = part.strip()
             if not part:
                 continue

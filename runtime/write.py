@@ -20,7 +20,7 @@ from engines.form import linkage
 from engines.form.fields import autonumber
 from engines.form.fields.base import Context, FieldError
 from engines.form.record import check_record, coerce_value
-from engines.problems import Problem, ProblemsError, pointer
+from engines.problems import Problem, ProblemsError, pointer, text_problems
 from runtime.errors import ApiError, not_found
 from runtime.files import check_files
 from runtime.computed import Recompute
@@ -75,6 +75,9 @@ class RecordWriter:
     async def create_many(self, form_key: str, items: list, prefix=lambda i: f"/items/{i}") -> list[int]:
         form = form_store(self.schema, form_key)
         self.access.require(form_key, "create")
+        unstorable = [p.under(prefix(i)) for i, item in enumerate(items) for p in text_problems(item)]
+        if unstorable:  # refused before any of it reaches a query
+            raise ProblemsError(unstorable)
         problems: list[Problem] = []
         clean: list[dict] = []
         for i, item in enumerate(items):
@@ -237,6 +240,8 @@ class RecordWriter:
     async def update(self, form_key: str, record_id: int, data: Any, version: int | None) -> None:
         form = form_store(self.schema, form_key)
         await self.reach(form, record_id, "update")
+        if text_problems(data):
+            raise ProblemsError(text_problems(data))
         problems = self._closed_fields(form, data)
         values, found = check_record(form.definition.fields, data, self.ctx, partial=True, form=form.key)
         problems += found

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Query
 
-from engines.problems import Problem, ProblemsError
+from engines.problems import Problem, ProblemsError, text_problems
 from runtime.dedupe import DuplicateFinder, RecordMerger, parse_merge
 from runtime.deps import CurrentUser, PlatformDep
 from runtime.permissions import Access
@@ -31,6 +31,8 @@ async def check_duplicates(app: str, form: str, platform: PlatformDep, user: Cur
     """The record being entered (its values; `id` when editing one) → existing records it would duplicate."""
     if not isinstance(body, dict):
         raise ProblemsError([Problem("", "not_object")])
+    if text_problems(body):
+        raise ProblemsError(text_problems(body))
     async with platform.engine.connect() as conn:
         schema = await platform.schemas.get(conn, app)
         access = await Access.load(conn, schema, user, platform.settings.tz)

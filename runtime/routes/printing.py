@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from engines.print import CONTENT_POLICY
 from engines.problems import Problem, ProblemsError
-from runtime.deps import CurrentUser, PlatformDep, request_lang
+from runtime.deps import MAX_ID, CurrentUser, PlatformDep, RecordId, request_lang
 from runtime.permissions import Access
 from runtime.printing import MAX_PRINT_RECORDS, html_to_pdf, render_html, templates_of
 
@@ -30,7 +30,7 @@ async def list_templates(app: str, form: str, platform: PlatformDep, user: Curre
 
 
 @router.get("/records/{record_id}/print")
-async def print_record(app: str, form: str, record_id: int, request: Request, platform: PlatformDep,
+async def print_record(app: str, form: str, record_id: RecordId, request: Request, platform: PlatformDep,
                        user: CurrentUser, template: str | None = Query(None, max_length=40),
                        format: str = _FORMAT) -> Response:
     return await _printed(app, form, [record_id], template, format, request, platform, user)
@@ -43,7 +43,8 @@ async def print_records(app: str, form: str, request: Request, platform: Platfor
     if not isinstance(body, dict):
         raise ProblemsError([Problem("", "not_object")])
     ids = body.get("ids")
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID
+                                            for i in ids):
         raise ProblemsError([Problem("/ids", "bad_reference")])
     if not ids:
         raise ProblemsError([Problem("/ids", "no_records_to_print")])

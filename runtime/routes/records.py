@@ -13,7 +13,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import func, select
 
 from engines.problems import Problem, ProblemsError
-from runtime.deps import CurrentUser, PlatformDep, request_lang
+from runtime.deps import MAX_ID, CurrentUser, PlatformDep, RecordId, request_lang
 from runtime.errors import ApiError, not_found
 from runtime.export import to_csv, to_xlsx
 from runtime.importer import import_rows, read_rows
@@ -34,7 +34,7 @@ async def _open(conn, platform, app: str, user):
 
 @router.get("")
 async def list_records(app: str, form: str, request: Request, platform: PlatformDep, user: CurrentUser,
-                       sort: str | None = None, q: str | None = Query(None, max_length=200),
+                       sort: str | None = Query(None, max_length=500), q: str | None = Query(None, max_length=200),
                        page: int = Query(1, ge=1, le=1_000_000), page_size: int = Query(50, ge=1, le=500),
                        filter: str | None = Query(None, max_length=4000)) -> dict:
     equals = {k: v for k, v in request.query_params.items() if k not in _LIST_PARAMS}
@@ -68,7 +68,7 @@ async def bulk_create(app: str, form: str, platform: PlatformDep, user: CurrentU
 
 @router.get("/export")
 async def export_records(app: str, form: str, request: Request, platform: PlatformDep, user: CurrentUser,
-                         format: str = Query("xlsx", pattern="^(xlsx|csv)$"), sort: str | None = None,
+                         format: str = Query("xlsx", pattern="^(xlsx|csv)$"), sort: str | None = Query(None, max_length=500),
                          q: str | None = Query(None, max_length=200),
                          filter: str | None = Query(None, max_length=4000)) -> Response:
     """Every record that matches, as an Excel or CSV file (no lock-in: your data leaves whenever you want)."""
@@ -121,19 +121,19 @@ async def import_records(app: str, form: str, request: Request, platform: Platfo
 
 
 @router.get("/{record_id}")
-async def get_record(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser) -> dict:
+async def get_record(app: str, form: str, record_id: RecordId, platform: PlatformDep, user: CurrentUser) -> dict:
     async with platform.engine.connect() as conn:
         schema, access = await _open(conn, platform, app, user)
         return await RecordReader(conn, schema, platform.ctx, user.id, platform.settings, access).get(form, record_id)
 
 
 @router.patch("/{record_id}")
-async def patch_record(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser,
+async def patch_record(app: str, form: str, record_id: RecordId, platform: PlatformDep, user: CurrentUser,
                        body: Any = Body(...)) -> dict:
     if not isinstance(body, dict):
         raise ProblemsError([Problem("", "not_object")])
     version = body.get("version")
-    if isinstance(version, bool) or not isinstance(version, int):
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 < version <= MAX_ID:
         raise ProblemsError([Problem("/version", "required")])
     values = {k: v for k, v in body.items() if k != "version"}
     async with platform.begin() as conn:
@@ -143,7 +143,7 @@ async def patch_record(app: str, form: str, record_id: int, platform: PlatformDe
 
 
 @router.delete("/{record_id}", status_code=204)
-async def delete_record(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser) -> Response:
+async def delete_record(app: str, form: str, record_id: RecordId, platform: PlatformDep, user: CurrentUser) -> Response:
     async with platform.begin() as conn:
         schema, access = await _open(conn, platform, app, user)
         await RecordWriter(conn, schema, platform.ctx, user.id, platform.settings, access).delete(form, record_id)
@@ -151,7 +151,7 @@ async def delete_record(app: str, form: str, record_id: int, platform: PlatformD
 
 
 @router.get("/{record_id}/audit")
-async def record_history(app: str, form: str, record_id: int, platform: PlatformDep, user: CurrentUser,
+async def record_history(app: str, form: str, record_id: RecordId, platform: PlatformDep, user: CurrentUser,
                          page: int = Query(1, ge=1, le=100_000), page_size: int = Query(50, ge=1, le=200)) -> dict:
     """Who created, changed (which fields, old → new), merged or deleted this record, newest first. Needs the right
     to read the record; fields hidden from the caller are left out of the changes."""
@@ -167,12 +167,26 @@ async def record_history(app: str, form: str, record_id: int, platform: Platform
             select(audit_log, users.c.name.label("user_name")).outerjoin(users, users.c.id == audit_log.c.user_id)
             .where(*where).order_by(audit_log.c.id.desc()).limit(page_size).offset((page - 1) * page_size))).all()
     hidden = access.hidden(form)
+    hidden_in_rows = {key: access.hidden(f"{form}.{key}") for key, s in store.fields.items() if s.child is not None}
+
+    def strip_rows(key, rows):
+        if key not in hidden_in_rows or not isinstance(rows, list):
+            return rows
+        return [{k: v for k, v in row.items() if k not in hidden_in_rows[key]} if isinstance(row, dict) else row
+                for row in rows]
 
     def visible(detail):
+        """The entry without what the caller may not see: hidden fields, hidden columns of sub-table rows."""
         if not isinstance(detail, dict):
             return detail
-        return {part: ({k: v for k, v in value.items() if k not in hidden} if isinstance(value, dict) else value)
-                for part, value in detail.items()}
+        shown = {}
+        for part, values in detail.items():
+            if isinstance(values, dict):
+                values = {key: ([strip_rows(key, side) for side in value] if part == "changes" and isinstance(value, list)
+                                else strip_rows(key, value))
+                          for key, value in values.items() if key not in hidden}
+            shown[part] = values
+        return shown
 
     items = [{"id": r.id, "at": iso(r.at, platform.ctx), "action": r.action,
               "user": None if r.user_id is None else {"id": r.user_id, "name": r.user_name},

@@ -67,7 +67,8 @@ SCHEMA_CASES = {
     "unknown field type": (lambda d: d["forms"][0]["fields"][0].update(type="rainbow"), True),
     "unknown app key": (lambda d: d.update(colour="red"), True),
     "unknown field key": (lambda d: d["forms"][0]["fields"][0].update(colour="red"), True),
-    "unknown option key": (lambda d: d["forms"][0]["fields"][2]["options"][0].update(colour="red"), True),
+    "unknown option key": (lambda d: next(f for f in d["forms"][0]["fields"] if f["key"] == "level")["options"][0]
+                           .update(colour="red"), True),
     "bad form key": (lambda d: d["forms"][0].update(key="Leader"), True),
     "wrong format": (lambda d: d.update(format="nocode.app/v2"), True),
     "relation without target": (lambda d: d["forms"][1]["fields"][1].pop("target"), True),
