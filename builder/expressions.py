@@ -22,30 +22,12 @@ def _field_lists(app):
 def formula_order(fields, form_key: str, parsed: dict) -> tuple[list, list[str] | None]:
     """Formulas of one field list, each after the formulas it reads; or the cycle that prevents an order.
     `parsed` maps formula keys to their syntax trees."""
+    from engines.form.computed import topological
+
     formulas = {f.key: f for f in fields if f.type == "formula"}
-    reads = {key: {n.path[0] for n in walk(parsed[key]) if isinstance(n, Name)} & set(formulas)
-             for key in formulas if key in parsed}
-    order, state = [], {}
-
-    def visit(key, trail):
-        if state.get(key) == "done":
-            return None
-        if state.get(key) == "busy":
-            return trail[trail.index(key):] + [key]
-        state[key] = "busy"
-        for other in sorted(reads.get(key, ())):
-            cycle = visit(other, trail + [key])
-            if cycle:
-                return cycle
-        state[key] = "done"
-        order.append(formulas[key])
-        return None
-
-    for key in formulas:
-        cycle = visit(key, [])
-        if cycle:
-            return order, cycle
-    return order, None
+    reads = {key: {n.path[0] for n in walk(parsed[key]) if isinstance(n, Name)} for key in formulas if key in parsed}
+    keys, cycle = topological(list(formulas), reads)
+    return [formulas[key] for key in keys], cycle
 
 
 def expression_problems(app) -> list[Problem]:

@@ -188,8 +188,15 @@ def node_of(index, form_key: str, f, compile) -> Node:
 def order(found: list[Node]) -> tuple[list[Node], list[str] | None]:
     """The nodes, each after the computed fields it reads; or the cycle ("customer.total → order.x → …")."""
     by_name = {n.name: n for n in found}
-    reads = {n.name: sorted({f"{d.form}.{d.field}" for d in n.deps} & set(by_name)) for n in found}
-    ordered, state = [], {}
+    reads = {n.name: {f"{d.form}.{d.field}" for d in n.deps} for n in found}
+    names, cycle = topological(list(by_name), reads)
+    return [by_name[name] for name in names], cycle
+
+
+def topological(names: list[str], reads: dict[str, set[str]]) -> tuple[list[str], list[str] | None]:
+    """`names` ordered so each comes after the names it reads (reads outside `names` are ignored), or the
+    first cycle found, as a path that ends where it starts."""
+    known, ordered, state = set(names), [], {}
 
     def visit(name: str, trail: list[str]) -> list[str] | None:
         if state.get(name) == "done":
@@ -197,16 +204,16 @@ def order(found: list[Node]) -> tuple[list[Node], list[str] | None]:
         if state.get(name) == "busy":
             return trail[trail.index(name):] + [name]
         state[name] = "busy"
-        for other in reads[name]:
+        for other in sorted(reads.get(name, set()) & known):
             cycle = visit(other, trail + [name])
             if cycle:
                 return cycle
         state[name] = "done"
-        ordered.append(by_name[name])
+        ordered.append(name)
         return None
 
-    for n in found:
-        cycle = visit(n.name, [])
+    for name in names:
+        cycle = visit(name, [])
         if cycle:
             return ordered, cycle
     return ordered, None
