@@ -6,6 +6,7 @@ Every problem of a batch is reported at once, with the item index and field; not
 """
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -34,6 +35,8 @@ from runtime.tables import AppSchema, FieldStore, FormStore
 
 
 _PEOPLE_TABLES = {"user": users, "department": departments}
+_LINKED = operator.attrgetter("linked")  # relations (and sub-tables holding some)
+_PEOPLE = operator.attrgetter("people")  # members and departments (and sub-tables holding some)
 
 
 def _jsonable(value):
@@ -360,7 +363,7 @@ class RecordWriter:
         wanted: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))  # target form → id → paths
         stores: dict[int, FormStore] = {}
         for i, values in enumerate(items if form.linked else ()):
-            for path, store, value in self._references(form, values, prefix(i)):
+            for path, store, value in self._values_of(_LINKED, form, values, prefix(i)):
                 stores[store.target.id] = store.target
                 for record_id in value if isinstance(value, list) else [value]:
                     wanted[store.target.id][record_id].append(path)
@@ -377,7 +380,7 @@ class RecordWriter:
         for i, values in enumerate(items):
             if values.get("owner"):
                 people["user"][values["owner"]].append(prefix(i) + "/owner")
-            for path, store, value in self._people(form, values, prefix(i)):
+            for path, store, value in self._values_of(_PEOPLE, form, values, prefix(i)):
                 kind, ids = store.type.references(store.field, value)
                 for person in ids:
                     people[kind][person].append(path)
@@ -393,30 +396,18 @@ class RecordWriter:
                                           app_id=self.schema.app_id, user_id=self.user_id)
         return problems
 
-    def _people(self, form: FormStore, values: dict, path: str):
-        """(path, field store, value) of every member and department value, in sub-table rows too."""
-        for store in form.people:
-            key = store.key
-            value = values.get(key)
+    def _values_of(self, stores_of, form: FormStore, values: dict, path: str):
+        """(path, field store, value) of the fields `stores_of(form)` picks, and in sub-table rows (a sub-table
+        store it picks is walked into): relations to check, members and departments to find."""
+        for store in stores_of(form):
+            value = values.get(store.key)
             if value is None:
                 continue
             if store.child is None:
-                yield path + pointer(key), store, value
-            elif store.child is not None:
+                yield path + pointer(store.key), store, value
+            else:
                 for n, row in enumerate(value):
-                    yield from self._people(store.child, row, path + pointer(key, n))
-
-    def _references(self, form: FormStore, values: dict, path: str):
-        for store in form.linked:
-            key = store.key
-            value = values.get(key)
-            if value is None:
-                continue
-            if store.target is not None:
-                yield path + pointer(key), store, value
-            elif store.child is not None:
-                for n, row in enumerate(value):
-                    yield from self._references(store.child, row, path + pointer(key, n))
+                    yield from self._values_of(stores_of, store.child, row, path + pointer(store.key, n))
 
     async def _check_unique(self, form: FormStore, items: list[dict], prefix, exclude_id) -> list[Problem]:
         problems = []
