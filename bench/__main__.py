@@ -1,4 +1,4 @@
-"""python -m bench [section …]: bulk-insert, expression and spreadsheet-import benchmarks on SQLite and
+"""python -m bench [section …]: bulk-insert, expression, spreadsheet-import and job benchmarks on SQLite and
 PostgreSQL, printed and written to docs/benchmarks.md (sections not run keep their previous text)."""
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bench.expressions import BASE_ROWS as EXPR_BASE_ROWS
 from bench.expressions import ExprReport, run_expressions
 from bench.imports import generate_files, imports_markdown, imports_text, run_imports
 from bench.inserts import Run, pg_create, pg_drop, run_inserts
+from bench.jobs import jobs_markdown, jobs_text, run_jobs
 from bench.report import expr_text, machine, markdown, text_table
 from bench.validation import RECORDS as VALIDATION_RECORDS
 from bench.validation import run_validation, validation_markdown, validation_text
@@ -25,10 +26,11 @@ from bench.validation import run_validation, validation_markdown, validation_tex
 PG_URL = os.environ.get("NOCODE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 BASE_ROWS = 20_000
 SEED = 20240601
-SECTIONS = ("inserts", "expressions", "imports", "validation")
+SECTIONS = ("inserts", "expressions", "imports", "validation", "jobs")
 HEADINGS = {"inserts": "## Bulk insert", "expressions": "## Expressions", "imports": "## Spreadsheet import",
-            "validation": "## Record validation"}
+            "validation": "## Record validation", "jobs": "## Background jobs and timers"}
 IMPORT_ROWS = 20_000
+JOB_TIMERS = 2_000
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -47,6 +49,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help=f"table rows for the SQL expression run (default {EXPR_BASE_ROWS:,} × scale; 0 skips)")
     parser.add_argument("--rows", type=int, default=IMPORT_ROWS,
                         help=f"rows of the larger import file; the smaller has a tenth (default {IMPORT_ROWS:,})")
+    parser.add_argument("--timers", type=int, default=JOB_TIMERS,
+                        help=f"due timers fired at once in the jobs section (default {JOB_TIMERS:,})")
     args = parser.parse_args(argv)
     args.sections = args.section or [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = set(args.sections) - set(SECTIONS)
@@ -112,6 +116,10 @@ async def main(args: argparse.Namespace) -> int:
         count = max(1, round(VALIDATION_RECORDS * args.scale))
         print(f"validation: {count:,} records of a 20-field form, ours vs pydantic and jsonschema-rs", flush=True)
         validation = run_validation(count, args.repeat, SEED, log=lambda m: print(m, flush=True))
+    jobs_report = None
+    if "jobs" in args.sections:
+        jobs_report, jobs_pg = await jobs(args)
+        pg_version = pg_version or jobs_pg
     print()
     if runs:
         print(text_table(runs))
@@ -121,6 +129,8 @@ async def main(args: argparse.Namespace) -> int:
         print(imports_text(import_runs))
     if validation is not None:
         print(validation_text(validation))
+    if jobs_report is not None:
+        print(jobs_text(jobs_report))
     if str(args.out) != "-":
         command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         kept = previous_sections(args.out, [s for s in SECTIONS if s not in args.sections])
@@ -128,7 +138,8 @@ async def main(args: argparse.Namespace) -> int:
             notes.append(f"Sections kept from the previous report (not run by this command): "
                          f"{', '.join(HEADINGS[s][3:] for s in kept)}; the machine table describes this run.")
         blocks = {"imports": imports_markdown(import_runs, args.repeat, import_notes) if import_runs else None,
-                  "validation": validation_markdown(validation, args.repeat) if validation else None}
+                  "validation": validation_markdown(validation, args.repeat) if validation else None,
+                  "jobs": jobs_markdown(jobs_report) if jobs_report else None}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(markdown(runs, machine(pg_version), command.strip(), args.repeat, notes, expr=expr,
                                      blocks=blocks, kept=kept))
@@ -187,6 +198,33 @@ async def imports(args: argparse.Namespace, runs: list, notes: list[str]) -> str
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return pg_version
+
+
+async def jobs(args: argparse.Namespace):
+    """The background-jobs section: 1 and 2 worker processes on PostgreSQL, the in-process runner on SQLite."""
+    work = Path(tempfile.mkdtemp(prefix="nocode_bench_jobs_"))
+    pg_version, name, admin, notes = None, None, None, []
+    try:
+        if args.db in ("postgresql", "both"):
+            name = f"nocode_bench_jobs_{uuid.uuid4().hex[:6]}"
+            admin = PG_URL.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
+            try:
+                pg_version = await pg_create(admin, name)
+            except Exception as e:  # unreachable server, refused login…
+                notes.append(f"PostgreSQL job run skipped: not reachable at {PG_URL} ({type(e).__name__}: {e})")
+                print(notes[-1], flush=True)
+                name = None
+        sqlite_url = f"sqlite+aiosqlite:///{work / 'jobs.db'}" if args.db in ("sqlite", "both") else None
+        report = await run_jobs(pg_url=f"{PG_URL}/{name}" if name else None,
+                                pg_dsn=admin.rsplit("/", 1)[0] + "/" + name if name else None,
+                                sqlite_url=sqlite_url, work=work, timers=args.timers, spread=max(100, args.timers // 4),
+                                log=lambda m: print(m, flush=True))
+        report.notes += notes
+    finally:
+        if name:
+            await pg_drop(admin, name)
+        shutil.rmtree(work, ignore_errors=True)
+    return report, pg_version
 
 
 async def inserts(args: argparse.Namespace, runs: list[Run], notes: list[str]) -> str | None:

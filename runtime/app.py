@@ -37,7 +37,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        runner = None
+        if settings.jobs_in_process:  # off when separate `nocode worker` processes run the jobs
+            from runtime.jobs import Runner
+
+            runner = Runner(app.state.platform.engine, settings)
+            await runner.start()
         yield
+        if runner is not None:
+            await runner.stop()
         await app.state.platform.engine.dispose()
 
     app = FastAPI(title="nocode", version="0.1.0", openapi_url="/api/openapi.json", docs_url=None,

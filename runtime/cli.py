@@ -1,4 +1,5 @@
-"""The `nocode` command: serve, migrate, create-admin, reset-password, import-template, export-app, bootstrap."""
+"""The `nocode` command: serve, worker, migrate, create-admin, reset-password, import-template, export-app,
+bootstrap."""
 from __future__ import annotations
 
 import argparse
@@ -203,6 +204,20 @@ def cmd_serve(args) -> None:
                 log_level="info", proxy_headers=True)
 
 
+def cmd_worker(args) -> None:
+    """Runs background jobs only (timers, escalations, schedules, webhooks); as many as you like on PostgreSQL."""
+    from runtime.jobs import run_worker
+
+    settings = _settings(args)
+
+    def ready(runner) -> None:
+        print(f"worker {runner.worker_id} running jobs ({runner.concurrency} at once) from {settings.database_url}",
+              flush=True)
+
+    asyncio.run(run_worker(settings, concurrency=args.concurrency, ready=ready))
+    print("worker stopped", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nocode", description="Self-hosted no-code platform")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -217,6 +232,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    worker = command("worker", cmd_worker, "run background jobs and timers (no web server)")
+    worker.add_argument("--concurrency", type=int, default=None, help="jobs at once (NOCODE_JOBS_CONCURRENCY, 4)")
     command("migrate", cmd_migrate, "bring the platform tables to the newest version")
     admin = command("create-admin", cmd_create_admin, "create a platform administrator")
     admin.add_argument("--username", required=True)

@@ -169,3 +169,26 @@ sessions = Table(
     Column("user_agent", String(300)),
     Column("revoked_at", DateTime),
 )
+
+# Background jobs and durable timers (runtime/jobs.py): a queue that every serve/worker process shares.
+# A worker claims a due job with a lease (locked_by, locked_until); a lease that runs out is claimable again.
+jobs = Table(
+    "jobs", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("kind", String(100), nullable=False),  # a handler registered in runtime.jobs.JOBS
+    Column("payload", Json),
+    Column("status", String(10), nullable=False),  # queued, running, done, dead
+    Column("run_at", DateTime, nullable=False),  # UTC: not before then
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("locked_by", String(100)),
+    Column("locked_until", DateTime),
+    Column("dedupe_key", String(255), unique=True),  # at most one job per key, e.g. one per cron slot
+    Column("series", String(200), index=True),  # a recurring schedule's name; `cron` makes its next slot
+    Column("cron", String(100)),
+    Column("created_at", DateTime, nullable=False),
+    Column("started_at", DateTime),
+    Column("finished_at", DateTime),
+    Index("ix_jobs_due", "status", "run_at"),
+)

@@ -22,6 +22,10 @@ class Settings:
     max_bulk_items: int = 5000
     max_upload_bytes: int = 20 * 1024 * 1024  # one uploaded file (POST /api/files)
     max_import_bytes: int = 200 * 1024 * 1024  # one spreadsheet of records to import (100,000 rows is ~20 MB)
+    jobs_in_process: bool = True  # `nocode serve` runs due jobs itself; off when separate `nocode worker`s do
+    jobs_concurrency: int = 4  # jobs one process runs at once
+    jobs_poll_seconds: float = 0.5  # how often an idle runner looks for due jobs
+    jobs_lease_seconds: float = 30.0  # a job whose worker stopped renewing its claim this long ago runs again
     frontend_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "frontend" / "dist")
 
     @property
@@ -41,6 +45,10 @@ class Settings:
             max_body_bytes=int(env.get("NOCODE_MAX_BODY_BYTES", 4 * 1024 * 1024)),
             max_upload_bytes=int(env.get("NOCODE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
             max_import_bytes=int(env.get("NOCODE_MAX_IMPORT_BYTES", 200 * 1024 * 1024)),
+            jobs_in_process=env.get("NOCODE_WORKERS_IN_PROCESS", "1").strip().lower() not in ("0", "false", "off"),
+            jobs_concurrency=int(env.get("NOCODE_JOBS_CONCURRENCY", 4)),
+            jobs_poll_seconds=float(env.get("NOCODE_JOBS_POLL_SECONDS", 0.5)),
+            jobs_lease_seconds=float(env.get("NOCODE_JOBS_LEASE_SECONDS", 30)),
         )
         if env.get("NOCODE_FRONTEND_DIR"):
             values["frontend_dir"] = Path(env["NOCODE_FRONTEND_DIR"])
