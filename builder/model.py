@@ -25,7 +25,6 @@ ARRIVES_WITH = {
 }
 # Sections whose engine has not landed yet: accepted only when empty, so nothing is dropped silently.
 PENDING_SECTIONS = {
-    "flows": "flow",
     "rules": "rules",
     "decision_tables": "rules",
     "reports": "report",
@@ -51,7 +50,9 @@ class AppDef(BaseModel):
     version: str = Field(default="1.0.0", max_length=40)
     description: str | None = Field(default=None, max_length=5000)
     forms: list[FormDef] = Field(default_factory=list, max_length=500)
-    flows: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    flows: list[dict[str, Any]] = Field(default_factory=list, max_length=200,
+                                        description="approval and automation flows (docs/flows.md), checked by "
+                                                    "engines.flow.validate_flows")
     rules: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
     decision_tables: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
     reports: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")

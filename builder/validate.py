@@ -10,6 +10,7 @@ from builder.model import ARRIVES_WITH, FORMAT, PENDING_SECTIONS, AppDef
 from engines.form.fields import FIELD_MODELS, FIELD_TYPES
 from engines.form.fields.base import SYSTEM_FIELDS, Context, FieldError
 from engines.form.record import coerce_value
+from engines.flow import validate_flows
 from engines.print import DEFAULT_KEY, syntax_error
 from engines.problems import Problem, ProblemsError, pointer
 
@@ -30,6 +31,7 @@ def validate_app(doc: Any) -> AppDef:
     problems += _cross_references(doc)
     if app is not None and not problems:
         problems += expression_problems(app)
+        problems += flow_problems(app)
     unique: dict[tuple[str, str], Problem] = {}
     for p in problems:
         unique.setdefault((p.path, p.code), p)
@@ -37,6 +39,29 @@ def validate_app(doc: Any) -> AppDef:
         raise ProblemsError(sorted(unique.values(), key=lambda p: _sort_key(p.path)))
     assert app is not None
     return app
+
+
+# Parts of flows the runtime does not carry out yet (runtime/flows.py): refused at publish, never run halfway.
+FLOW_NODES_PENDING = {"query_records", "aggregate", "print_document", "subflow", "webhook_response"}
+FLOW_TRIGGERS_PENDING = {"schedule", "date_field"}
+
+
+def flow_problems(app: AppDef) -> list[Problem]:
+    """The flows checked against the app's forms, roles and print templates; parts not run yet refused."""
+    if not app.flows:
+        return []
+    forms = {f.key: f for f in app.forms}
+    problems = validate_flows(app.flows, forms, [r.key for r in app.roles],
+                              [t.key for t in app.print_templates] + [DEFAULT_KEY])
+    for i, flow in enumerate(app.flows):
+        trigger = flow.get("trigger")
+        if isinstance(trigger, dict) and trigger.get("type") in FLOW_TRIGGERS_PENDING:
+            problems.append(pending(pointer("flows", i, "trigger", "type"), "flows", "flow"))
+        for j, node in _dicts(flow.get("nodes")):
+            waits_for_http = node.get("type") == "http_request" and node.get("wait")
+            if node.get("type") in FLOW_NODES_PENDING or waits_for_http:
+                problems.append(pending(pointer("flows", i, "nodes", j, "type"), "flows", "flow"))
+    return problems
 
 
 def _sort_key(path: str):

@@ -23,6 +23,7 @@ from runtime.routes.dedupe import router as dedupe_router
 from runtime.routes.expr import router as expr_router
 from runtime.routes.files import UPLOAD_PATH
 from runtime.routes.files import router as files_router
+from runtime.routes.flows import router as flows_router  # registers the flow_timer job kind too
 from runtime.routes.printing import router as printing_router
 from runtime.routes.records import router as records_router
 from runtime.routes.regions import router as regions_router
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   redoc_url=None, lifespan=lifespan)
     app.state.platform = Platform(settings, create_engine(settings.database_url), SchemaCache())
     for router in (auth_router, builder_router, records_router, expr_router, files_router, dedupe_router,
-                   regions_router, printing_router, admin_router):
+                   regions_router, printing_router, admin_router, flows_router):
         app.include_router(router)
     _add_error_handlers(app)
     _serve_api_docs(app)

@@ -1,8 +1,8 @@
 """The platform's own tables (Alembic owns these; app tables are built from definitions)."""
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String,
-                        Table, Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData,
+                        String, Table, Text, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
 
 NAMING = {
@@ -191,4 +191,118 @@ jobs = Table(
     Column("started_at", DateTime),
     Column("finished_at", DateTime),
     Index("ix_jobs_due", "status", "run_at"),
+)
+
+# Flow instances (runtime/flows.py): the engine's state as rows, keyed inside the instance (k3, t5, m6 — local ids
+# the engine hands out), so a step writes only the rows it changed. Times are naive UTC like every platform table.
+flow_instances = Table(
+    "flow_instances", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("flow", String(100), nullable=False),
+    Column("version", Integer, nullable=False),  # the app version whose flow definition this instance runs
+    Column("status", String(20), nullable=False),  # running, completed, rejected, withdrawn, cancelled, failed
+    Column("initiator", Integer),
+    Column("form", String(100)),
+    Column("record_id", BigInteger),
+    Column("record", Json),  # snapshot of the record the flow runs on
+    Column("started_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Column("epoch", Integer, nullable=False, server_default="0"),
+    Column("seq", Integer, nullable=False, server_default="0"),
+    Column("history_seq", Integer, nullable=False, server_default="0"),
+    Column("acted", Boolean, nullable=False, server_default="0"),
+    Column("parent_id", BigInteger),
+    Column("parent_request", String(20)),
+    Index("ix_flow_instances_app_flow_status", "app_id", "flow", "status"),
+    Index("ix_flow_instances_record", "app_id", "form", "record_id"),
+    Index("ix_flow_instances_initiator", "initiator", "status"),
+)
+
+flow_tokens = Table(
+    "flow_tokens", metadata,
+    Column("instance_id", BigInteger().with_variant(Integer, "sqlite"),
+           ForeignKey("flow_instances.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(20), primary_key=True),
+    Column("node", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("stack", Json),
+    Column("wait", String(100)),
+)
+
+# A task has its own id for the API (/api/tasks/{id}); the engine knows it by (instance, key).
+flow_tasks = Table(
+    "flow_tasks", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("instance_id", BigInteger().with_variant(Integer, "sqlite"),
+           ForeignKey("flow_instances.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(20), nullable=False),
+    Column("token", String(20), nullable=False),
+    Column("node", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),  # approval, fill_in, cc, resubmit
+    Column("assignee", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("position", Float(53), nullable=False, server_default="0"),
+    Column("epoch", Integer, nullable=False, server_default="0"),
+    Column("visit", String(20), nullable=False, server_default=""),
+    Column("origin", String(20), nullable=False, server_default="base"),
+    Column("waits_on", Json),
+    Column("created_at", DateTime, nullable=False),
+    Column("decided_at", DateTime),
+    Column("decided_by", Integer),
+    Column("comment", Text),
+    Column("due_at", DateTime),
+    UniqueConstraint("instance_id", "key", name="uq_flow_tasks_instance_key"),
+    Index("ix_flow_tasks_assignee_status", "assignee", "status"),
+    Index("ix_flow_tasks_decided_by", "decided_by"),
+)
+
+flow_timers = Table(
+    "flow_timers", metadata,
+    Column("instance_id", BigInteger().with_variant(Integer, "sqlite"),
+           ForeignKey("flow_instances.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(20), primary_key=True),
+    Column("token", String(20), nullable=False),
+    Column("node", String(100), nullable=False),
+    Column("purpose", String(20), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("status", String(20), nullable=False),  # scheduled, fired, cancelled
+    Column("stage", Integer, nullable=False, server_default="0"),
+)
+
+flow_variables = Table(
+    "flow_variables", metadata,
+    Column("instance_id", BigInteger().with_variant(Integer, "sqlite"),
+           ForeignKey("flow_instances.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("value", Json),
+)
+
+flow_history = Table(
+    "flow_history", metadata,
+    Column("instance_id", BigInteger().with_variant(Integer, "sqlite"),
+           ForeignKey("flow_instances.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("node", String(100)),
+    Column("action", String(40), nullable=False),
+    Column("by", Integer),
+    Column("task", String(20)),
+    Column("detail", Json),
+)
+
+# In-app notifications (a flow's notify / cc / remind / urge…): one row per recipient.
+notifications = Table(
+    "notifications", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE")),
+    Column("instance_id", BigInteger),
+    Column("reason", String(40), nullable=False),  # message, cc, remind, urge, escalated, returned…
+    Column("channel", String(20), nullable=False, server_default="in_app"),
+    Column("title", String(500)),
+    Column("text", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("read_at", DateTime),
+    Index("ix_notifications_user", "user_id", "read_at"),
 )

@@ -57,6 +57,8 @@ def utcnow() -> datetime:
 
 
 class RecordWriter:
+    starts_flows = True  # writes made by a flow start no flows (no flow can start another without end)
+
     def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None,
                  settings: Settings | None = None, access: Access | None = None):
         self.conn, self.schema, self.ctx, self.user_id = conn, schema, ctx, user_id
@@ -108,7 +110,15 @@ class RecordWriter:
             {"at": now, "user_id": self.user_id, "app_id": self.schema.app_id, "form": form.key, "record_id": i,
              "action": "create"} for i in ids])
         await self.refresh(form.key, ids)
+        await self._start_flows(form.key, ids, None)
         return ids
+
+    async def _start_flows(self, form_key: str, ids: list[int], changed: set[str] | None) -> None:
+        """Flows triggered by this write start in its transaction (runtime/flows.py); free for apps without flows."""
+        if self.starts_flows and self.schema.definition.flows:
+            from runtime.flows import on_record_written
+
+            await on_record_written(self.conn, self.schema, form_key, ids, changed, self.user_id, self.ctx.tz)
 
     def _expression_defaults(self, form: FormStore, item, values: dict) -> list[Problem]:
         """Defaults such as {"expr": "TODAY() + 7"} for fields the item leaves out, over its other values."""
@@ -283,6 +293,8 @@ class RecordWriter:
         if any(store.child is not None and store.key in values for store in form.fields.values()):
             await recompute.mark_rows(form.key, [record_id])
         await recompute.run()
+        if changed:
+            await self._start_flows(form.key, [record_id], set(changed))
 
     # ---- delete ------------------------------------------------------------------------------------------------
     async def delete(self, form_key: str, record_id: int) -> None:

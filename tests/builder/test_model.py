@@ -72,8 +72,8 @@ SCHEMA_CASES = {
     "bad form key": (lambda d: d["forms"][0].update(key="Leader"), True),
     "wrong format": (lambda d: d.update(format="nocode.app/v2"), True),
     "relation without target": (lambda d: d["forms"][1]["fields"][1].pop("target"), True),
-    "pending section not empty": (lambda d: d.update(flows=[{"key": "f"}]), True),
-    "pending section empty": (lambda d: d.update(flows=[], roles=[]), False),
+    "pending section not empty": (lambda d: d.update(rules=[{"key": "f"}]), True),
+    "pending section empty": (lambda d: d.update(rules=[], roles=[]), False),
     "no data": (lambda d: d.pop("data"), False),
 }
 

@@ -236,7 +236,7 @@ def test_pending_sections_are_rejected_when_not_empty(section):
 def test_every_problem_at_once_in_document_order():
     doc = full_app()
     doc["colour"] = "red"
-    doc["flows"] = [{"key": "f"}]
+    doc["rules"] = [{"key": "f"}]
     customer, order = doc["forms"]
     customer["extra"] = True
     customer["title_field"] = "nickname"
@@ -255,7 +255,6 @@ def test_every_problem_at_once_in_document_order():
     assert problems(doc) == [
         ("/colour", "unknown_key"),
         ("/data/ghost", "unknown_form"),
-        ("/flows", "not_supported_yet"),
         ("/forms/0/extra", "unknown_key"),
         ("/forms/0/fields/0/colour", "unknown_key"),
         ("/forms/0/fields/2/key", "duplicate_key"),
@@ -268,6 +267,7 @@ def test_every_problem_at_once_in_document_order():
         ("/forms/1/fields/2/fields/2/key", "duplicate_key"),
         ("/forms/2/key", "duplicate_key"),
         ("/menus/1/children/0/form", "unknown_form"),
+        ("/rules", "not_supported_yet"),
     ]
 
 
