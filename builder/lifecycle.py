@@ -59,6 +59,10 @@ async def publish(conn: AsyncConnection, app_id: int, app: AppDef, ctx: Context,
     await conn.execute(update(apps).where(apps.c.id == app_id).values(
         current_version=version, name=app.name, description=app.description, updated_at=now))
     await _refresh_formulas(conn, row.key, app_id, version, app, old, ctx, user_id)
+    if app.flows or (old is not None and old.flows):  # scheduled flows: the next slot of each, as now written
+        from runtime.flows import arm_schedules
+
+        await arm_schedules(conn, app_id, version, ctx.tz)
     return version
 
 

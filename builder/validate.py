@@ -43,7 +43,7 @@ def validate_app(doc: Any) -> AppDef:
 
 # Parts of flows the runtime does not carry out yet (runtime/flows.py): refused at publish, never run halfway.
 FLOW_NODES_PENDING = {"query_records", "aggregate", "print_document", "subflow", "webhook_response"}
-FLOW_TRIGGERS_PENDING = {"schedule", "date_field"}
+FLOW_TRIGGERS_PENDING = {"date_field"}
 
 
 def flow_problems(app: AppDef) -> list[Problem]:
