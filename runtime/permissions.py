@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, false, not_, or_, select
+from sqlalchemy import and_, case, false, not_, or_, select, true
 
 from engines.access import FormAccess, effective
 from engines.expr.ast import Name, walk
@@ -184,6 +184,16 @@ class Access:
             and_(form.table.c.id.in_(ids), not_(condition))).limit(1))).first()
         if outside is not None:
             raise ApiError(403, "row_out_of_scope", op=op, form=form.key)
+
+    async def reach(self, conn, form: FormStore, op: str, record_id: int) -> tuple[bool, bool]:
+        """(may the caller read the record, may they `op` it), in one query."""
+        read, allowed = self.rows(form, "read"), self.rows(form, op)
+        query = select(true() if allowed is None else case((allowed, true()), else_=false()))
+        query = query.select_from(form.table).where(form.table.c.id == record_id)
+        if read is not None:
+            query = query.where(read)
+        found = (await conn.execute(query)).first()
+        return (False, False) if found is None else (True, bool(found[0]))
 
     async def visible(self, conn, form: FormStore, op: str, record_id: int) -> bool:
         condition = self.rows(form, op)

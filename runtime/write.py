@@ -156,9 +156,10 @@ class RecordWriter:
         self.access.require(form.key, op)
         if not self.access.restricted:
             return
-        if not await self.access.visible(self.conn, form, "read", record_id):
+        readable, allowed = await self.access.reach(self.conn, form, op, record_id)
+        if not readable:
             raise not_found(f"record {record_id}")
-        if not await self.access.visible(self.conn, form, op, record_id):
+        if not allowed:
             raise ApiError(403, "row_out_of_scope", op=op, form=form.key)
 
     def _closed_fields(self, form: FormStore, item) -> list[Problem]:

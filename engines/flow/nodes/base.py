@@ -80,8 +80,9 @@ class NodeType(ABC):
         """A token arrived: do the work, then `run.advance(token, outcome)` or leave the token waiting."""
 
     def resume(self, run: "Run", token: "TokenRow", node: Any, event: Any) -> None:
-        """An answer for a waiting token (timer, reply, response, finished sub-flow)."""
-        raise NotImplementedError(self.key)
+        """An answer for a waiting token (timer, reply, response, finished sub-flow). Node types that never
+        leave a token waiting never get one: an answer for them is a bug in the caller, not user input."""
+        raise RuntimeError(f"a {self.key!r} node never waits, so it cannot take {type(event).__name__}")
 
     def describe(self) -> dict:
         return {"type": self.key, "label": {"zh-CN": self.label[0], "en": self.label[1]}, "category": self.category,
