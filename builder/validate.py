@@ -42,26 +42,12 @@ def validate_app(doc: Any) -> AppDef:
 
 
 # Parts of flows the runtime does not carry out yet (runtime/flows.py): refused at publish, never run halfway.
-FLOW_NODES_PENDING = {"query_records", "aggregate", "print_document", "subflow", "webhook_response"}
-FLOW_TRIGGERS_PENDING = {"date_field"}
-
-
 def flow_problems(app: AppDef) -> list[Problem]:
-    """The flows checked against the app's forms, roles and print templates; parts not run yet refused."""
+    """The flows checked against the app's forms, roles and print templates."""
     if not app.flows:
         return []
-    forms = {f.key: f for f in app.forms}
-    problems = validate_flows(app.flows, forms, [r.key for r in app.roles],
-                              [t.key for t in app.print_templates] + [DEFAULT_KEY])
-    for i, flow in enumerate(app.flows):
-        trigger = flow.get("trigger")
-        if isinstance(trigger, dict) and trigger.get("type") in FLOW_TRIGGERS_PENDING:
-            problems.append(pending(pointer("flows", i, "trigger", "type"), "flows", "flow"))
-        for j, node in _dicts(flow.get("nodes")):
-            waits_for_http = node.get("type") == "http_request" and node.get("wait")
-            if node.get("type") in FLOW_NODES_PENDING or waits_for_http:
-                problems.append(pending(pointer("flows", i, "nodes", j, "type"), "flows", "flow"))
-    return problems
+    return validate_flows(app.flows, {f.key: f for f in app.forms}, [r.key for r in app.roles],
+                          [t.key for t in app.print_templates] + [DEFAULT_KEY])
 
 
 def _sort_key(path: str):

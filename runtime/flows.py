@@ -14,33 +14,40 @@ from __future__ import annotations
 
 import json
 import random
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from builder.model import AppDef
-from engines.flow import (FlowContext, OrgChart, RecordChanged, Reply, Start, StepResult, TimerFired, compile_flow,
+from engines.expr import ExprError
+from engines.flow import (Failed, FlowContext, HttpResponse, OrgChart, RecordChanged, Reply, Start, StepResult,
+                          SubflowFinished, TimerFired, compile_flow, date_field_cron, date_field_filter,
                           starts_on_write, step)
 from engines.flow import effects as fx
 from engines.flow.definition import CompiledFlow
 from engines.flow.state import ChangeSet, FlowState, InstanceRow, TaskRow, TimerRow, TokenRow
 from engines.form.fields.base import Context
-from runtime.expressions import eval_context, record_envs
-from runtime.jobs import JobContext, enqueue, job
-from runtime.models import (app_versions, apps, department_members, departments, flow_history, flow_instances,
-                            flow_tasks, flow_timers, flow_tokens, flow_variables, jobs, notifications, user_roles,
-                            users)
+from engines.problems import Problem, ProblemsError
+from runtime.errors import ApiError
+from runtime.expressions import SchemaTables, compiled, eval_context, record_envs
+from runtime.jobs import JOBS, RETRYABLE_STATUS, JobContext, enqueue, job
+from runtime.models import (app_versions, apps, department_members, departments, flow_counters, flow_history,
+                            flow_instances, flow_tasks, flow_timers, flow_tokens, flow_variables, jobs, notifications,
+                            user_roles, users)
 from runtime.permissions import Access
 from runtime.tables import AppSchema, load_schema
 from runtime.write import RecordWriter, _jsonable
 
 MAX_FOLLOW_UPS = 100  # events one effect chain may feed back in one transaction (replies to record writes)
 TIMER_JOB = "flow_timer"
+HTTP_JOB = "flow_http"  # an http_request node that waits for the answer
+DOCUMENT_JOB = "flow_document"
 
 
 def utcnow() -> datetime:
@@ -281,22 +288,37 @@ async def _step_and_apply(conn, schema, flow, state, event, ctx, tz) -> StepResu
     result = step(flow, state, event, ctx)
     instance_id = result.state.instance.id
     follow_ups: list = []
-    for _ in range(MAX_FOLLOW_UPS):
-        await save_changes(conn, instance_id, result.changes)
-        run = Run(conn, schema, instance_id, result.state, tz, follow_ups)
-        for item in result.effects:
-            handler = EFFECTS.get(type(item))
-            if handler is not None:
-                await handler(run, item)
-        if not follow_ups:
-            return result
-        result = step(flow, result.state, follow_ups.pop(0), ctx)
+    in_flight = conn.info.setdefault("flow_follow_ups", {})  # instance id → its queue, while it is being stepped
+    in_flight[instance_id] = follow_ups
+    try:
+        for _ in range(MAX_FOLLOW_UPS):
+            await save_changes(conn, instance_id, result.changes)
+            run = Run(conn, schema, instance_id, result.state, tz, follow_ups)
+            for item in result.effects:
+                handler = EFFECTS.get(type(item))
+                if handler is not None:
+                    await handler(run, item)
+            if not follow_ups:
+                return result
+            result = step(flow, result.state, follow_ups.pop(0), ctx)
+    finally:
+        in_flight.pop(instance_id, None)
     raise RuntimeError(f"flow instance {instance_id}: more than {MAX_FOLLOW_UPS} follow-up events in one step")
+
+
+async def deliver(conn: AsyncConnection, instance_id: int, event: Any, tz) -> None:
+    """An event for another instance in this transaction: queued behind the current step when that instance is
+    being stepped already (a sub-flow that ended at once), applied now otherwise."""
+    queue = conn.info.get("flow_follow_ups", {}).get(instance_id)
+    if queue is not None:
+        queue.append(event)
+    else:
+        await apply_event(conn, instance_id, event, tz)
 
 
 async def start_flow(conn: AsyncConnection, schema: AppSchema, flow_key: str, *, initiator: int | None,
                      record_id: int | None = None, variables: dict | None = None, tz=timezone.utc,
-                     at: datetime | None = None) -> StepResult:
+                     at: datetime | None = None, parent: tuple | None = None) -> StepResult:
     """Start an instance of a flow of the schema's version on a record (or none), in the caller's transaction."""
     flows = await flows_of(conn, schema.app_id, schema.version, schema.definition)
     flow = flows[flow_key]
@@ -308,7 +330,8 @@ async def start_flow(conn: AsyncConnection, schema: AppSchema, flow_key: str, *,
         app_id=schema.app_id, flow=flow_key, version=schema.version, status="running", initiator=initiator,
         form=flow.form, record_id=record_id, started_at=_naive(at)).returning(flow_instances.c.id))).scalar_one()
     ctx = await _context(conn, schema.app_id, flow, tz)
-    event = Start(at, instance_id=instance_id, initiator=initiator, record=record, variables=variables or {})
+    event = Start(at, instance_id=instance_id, initiator=initiator, record=record, variables=variables or {},
+                  parent=parent)
     return await _step_and_apply(conn, schema, flow, None, event, ctx, tz)
 
 
@@ -387,20 +410,46 @@ async def _on_cancel_timer(run: Run, item: fx.CancelTimer) -> None:
                                               jobs.c.status == "queued"))
 
 
-@effect(fx.WriteRecord)
-async def _on_write_record(run: Run, item: fx.WriteRecord) -> None:
-    """Through the one write path, as the initiator, with no permission limits (the flow's designer decided)."""
+def _writer(run: Run) -> RecordWriter:
+    """The one write path, as the initiator, with no permission limits (the flow's designer decided); records
+    written by a flow start no flows."""
     writer = RecordWriter(run.conn, run.schema, Context(tz=run.tz), run.initiator,
                           access=Access.unrestricted(run.schema, run.initiator, run.tz))
     writer.starts_flows = False
-    value = None
-    if item.op == "create":
-        value = await writer.create(item.form, dict(item.values))
-    elif item.op == "update":
-        await writer.update(item.form, item.record_id, dict(item.values), None)
-    else:
-        await writer.delete(item.form, item.record_id)
-    if item.request is not None:
+    return writer
+
+
+async def _guarded(run: Run, what: str, write: Callable[[], Awaitable[Any]]) -> tuple[bool, Any]:
+    """A write in a savepoint: refused (bad values, record gone, stale) → the instance fails with the reason in
+    its history, and the caller's other writes stand."""
+    try:
+        async with run.conn.begin_nested():
+            return True, await write()
+    except (ProblemsError, ApiError) as e:
+        run.follow_ups.append(Failed(utcnow(), what, _error_text(e)))
+        return False, None
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, ProblemsError):
+        return "; ".join(f"{p.path or '/'}: {p.code}" for p in error.problems)[:1000]
+    return str(getattr(error, "code", None) or error)[:1000]
+
+
+@effect(fx.WriteRecord)
+async def _on_write_record(run: Run, item: fx.WriteRecord) -> None:
+    writer = _writer(run)
+
+    async def write():
+        if item.op == "create":
+            return await writer.create(item.form, dict(item.values))
+        if item.op == "update":
+            await writer.update(item.form, item.record_id, dict(item.values), None)
+        else:
+            await writer.delete(item.form, item.record_id)
+
+    ok, value = await _guarded(run, f"{item.op} {item.form} {item.record_id or ''}".strip(), write)
+    if ok and item.request is not None:
         run.follow_ups.append(Reply(utcnow(), item.request, value=value))
 
 
@@ -408,20 +457,35 @@ async def _on_write_record(run: Run, item: fx.WriteRecord) -> None:
 async def _on_assign_owner(run: Run, item: fx.AssignOwner) -> None:
     if not item.candidates:
         return
+    chosen = await _pick(run, item)
+    await _guarded(run, f"assign {item.form} {item.record_id}",
+                   lambda: _writer(run).update(item.form, item.record_id, {item.field: chosen}, None))
+
+
+async def _pick(run: Run, item: fx.AssignOwner) -> int:
     if item.strategy == "random":
-        chosen = random.choice(item.candidates)
-    elif item.strategy in ("least_loaded", "round_robin"):
-        # round robin over time is least recently given: the candidate holding the fewest records of the form
+        return random.choice(item.candidates)
+    if item.strategy == "least_loaded":  # the candidate holding the fewest records of the form now
         table = run.schema.forms[item.form].table
-        counts = dict((await run.conn.execute(select(table.c.owner, func.count()).where(
-            table.c.owner.in_(item.candidates)).group_by(table.c.owner))).all())
-        chosen = min(item.candidates, key=lambda user: (counts.get(user, 0), item.candidates.index(user)))
-    else:
-        chosen = item.candidates[0]
-    writer = RecordWriter(run.conn, run.schema, Context(tz=run.tz), run.initiator,
-                          access=Access.unrestricted(run.schema, run.initiator, run.tz))
-    writer.starts_flows = False
-    await writer.update(item.form, item.record_id, {item.field: chosen}, None)
+        column = table.c[run.schema.forms[item.form].fields[item.field].column.name] \
+            if item.field != "owner" else table.c.owner
+        counts = dict((await run.conn.execute(select(column, func.count()).where(
+            column.in_(item.candidates)).group_by(column))).all())
+        return min(item.candidates, key=lambda user: (counts.get(user, 0), item.candidates.index(user)))
+    if item.strategy == "round_robin":  # a counter per flow node, shared by every process through one row
+        series = f"{run.schema.app_id}:{run.state.instance.flow}:{item.form}:{item.field}"
+        turn = await next_turn(run.conn, series)
+        return item.candidates[turn % len(item.candidates)]
+    return item.candidates[0]
+
+
+async def next_turn(conn: AsyncConnection, series: str) -> int:
+    """0, 1, 2… per series: an upsert that bumps the counter and returns it (the row lock orders rivals)."""
+    make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = make(flow_counters).values(series=series, value=0)
+    statement = statement.on_conflict_do_update(index_elements=["series"],
+                                                set_={"value": flow_counters.c.value + 1})
+    return (await conn.execute(statement.returning(flow_counters.c.value))).scalar_one()
 
 
 @effect(fx.HttpRequest)
@@ -432,7 +496,110 @@ async def _on_http_request(run: Run, item: fx.HttpRequest) -> None:
             payload["json"] = json.loads(item.body)
         except ValueError:
             payload["json"] = item.body
-    await enqueue(run.conn, "http_request", payload)
+    if item.wait:
+        payload["reply"] = {"instance": run.instance_id, "request": item.request}
+        await enqueue(run.conn, HTTP_JOB, payload, dedupe_key=f"flow-http:{run.instance_id}:{item.request}")
+    else:
+        await enqueue(run.conn, "http_request", payload)
+
+
+@effect(fx.Query)
+async def _on_query(run: Run, item: fx.Query) -> None:
+    try:
+        value = await run_query(run.conn, run.schema, item, run.tz)
+    except (ExprError, ProblemsError, ApiError) as e:
+        run.follow_ups.append(Reply(utcnow(), item.request, ok=False, error=_error_text(e)))
+        return
+    run.follow_ups.append(Reply(utcnow(), item.request, value=value))
+
+
+async def run_query(conn: AsyncConnection, schema: AppSchema, item: fx.Query, tz) -> Any:
+    """The records (or one aggregate) a query_records / aggregate node asks for, as one SQL statement."""
+    form = schema.forms[item.form]
+    table = form.table
+    where = [_equals(form, key, value) for key, value in item.match.items()]
+    if item.filter:
+        expression = compiled(schema, item.form, item.filter, expect="bool")
+        where.append(expression.sql(SchemaTables(schema), eval_context(tz, None), conn.dialect.name, item.form,
+                                    condition=True))
+    if item.aggregate is not None:
+        column = _column(form, item.field) if item.field else None
+        measure = func.count(column) if item.aggregate == "count" and column is not None else \
+            func.count() if item.aggregate == "count" else getattr(func, item.aggregate)(column)
+        value = (await conn.execute(select(measure).select_from(table).where(*where))).scalar()
+        return float(value) if value is not None else None
+    order = []
+    if item.sort:
+        column = _column(form, item.sort)
+        order.append(column.desc() if item.desc else column.asc())
+    order.append(table.c.id.desc() if item.desc and not item.sort else table.c.id)
+    ids = list((await conn.execute(select(table.c.id).where(*where).order_by(*order).limit(item.limit))).scalars())
+    envs = await record_envs(conn, schema, item.form, ids, ())
+    return [_jsonable(envs[i]) for i in ids if i in envs]
+
+
+_SYSTEM_COLUMNS = ("id", "owner", "created_by", "updated_by", "created_at", "updated_at")
+
+
+def _column(form, key: str):
+    if key in _SYSTEM_COLUMNS:
+        return form.table.c[key]
+    store = form.fields.get(key)
+    if store is None or store.column is None:
+        raise ProblemsError([Problem(f"/{key}", "unknown_field", {"form": form.key, "key": key})])
+    return store.column
+
+
+def _equals(form, key: str, value: Any):
+    if isinstance(value, dict):  # a linked record as the expression gives it
+        value = value.get("id")
+    store = form.fields.get(key)
+    if store is not None and store.link is not None:
+        link = store.link
+        return exists().where(link.c.source_id == form.table.c.id, link.c.target_id == value)
+    column = _column(form, key)
+    return column.is_(None) if value is None else column == value
+
+
+@effect(fx.StartSubflow)
+async def _on_start_subflow(run: Run, item: fx.StartSubflow) -> None:
+    parent = (run.instance_id, item.request) if item.wait else None
+    await start_flow(run.conn, run.schema, item.flow, initiator=run.initiator, record_id=item.record_id,
+                     variables=dict(item.variables), tz=run.tz, parent=parent)
+
+
+@effect(fx.Finish)
+async def _on_finish(run: Run, item: fx.Finish) -> None:
+    if item.parent is not None:
+        parent_id, request = item.parent
+        await deliver(run.conn, parent_id, SubflowFinished(utcnow(), request, item.status, dict(item.variables)),
+                      run.tz)
+
+
+# Set by the inbound webhook route while it starts its flow: the first response the flow gives. A response node
+# reached later (after a wait) has no caller left to answer, and is only noted in the history.
+webhook_answer: ContextVar[list | None] = ContextVar("webhook_answer", default=None)
+
+
+@effect(fx.WebhookResponse)
+async def _on_webhook_response(run: Run, item: fx.WebhookResponse) -> None:
+    answer = webhook_answer.get()
+    if answer is not None and not answer:
+        answer.append(item)
+
+
+@effect(fx.CreateTask)
+async def _on_create_task(run: Run, item: fx.CreateTask) -> None:
+    await _notify(run, (item.assignee,), "task", item.title, None)
+
+
+@effect(fx.GenerateDocument)
+async def _on_generate_document(run: Run, item: fx.GenerateDocument) -> None:
+    """Rendering takes seconds (Chromium): a job does it outside this transaction and answers the instance."""
+    await enqueue(run.conn, DOCUMENT_JOB, {
+        "app": run.schema.app_id, "version": run.schema.version, "instance": run.instance_id,
+        "request": item.request, "template": item.template, "form": item.form, "record": item.record_id,
+        "attach_to": item.attach_to, "user": run.initiator}, dedupe_key=f"flow-doc:{run.instance_id}:{item.request}")
 
 
 # ---- timers -------------------------------------------------------------------------------------------------------
@@ -445,6 +612,88 @@ async def fire_timer(conn: AsyncConnection, instance_id: int, timer: str, at: da
 @job(TIMER_JOB, max_attempts=5)
 async def _timer_job(ctx: JobContext, payload: dict) -> None:
     await fire_timer(ctx.conn, payload["instance"], payload["timer"], tz=ctx.settings.tz)
+
+
+# ---- work done outside the instance's transaction, answered later ----------------------------------------------
+@job(HTTP_JOB, max_attempts=5, timeout=150, transactional=False, backoff_base=10)
+async def _http_job(ctx: JobContext, payload: dict) -> None:
+    """Call out, then hand the answer to the waiting instance in a transaction of its own. 5xx, 408/425/429 and
+    network errors are retried; after the last attempt the instance gets status 0 (or the last 5xx) and takes
+    its "failed" edge rather than waiting for ever. A repeat answer is ignored by the engine."""
+    headers = {**(payload.get("headers") or {}), "Idempotency-Key": ctx.idempotency_key}
+    last = _last_attempt(ctx)
+    try:
+        response = await ctx.http.request(payload.get("method", "POST"), payload["url"], json=payload.get("json"),
+                                          headers=headers, timeout=payload.get("timeout", 10))
+    except Exception as e:  # network: refused, timed out, bad URL
+        if not last:
+            raise
+        status, body = 0, f"{type(e).__name__}: {e}"[:2000]
+    else:
+        if (response.status_code >= 500 or response.status_code in RETRYABLE_STATUS) and not last:
+            raise RuntimeError(f"HTTP {response.status_code} from {payload['url']}")
+        status, body = response.status_code, _response_body(response)
+    reply = payload["reply"]
+    async with ctx.engine.begin() as conn:
+        await apply_event(conn, reply["instance"], HttpResponse(utcnow(), reply["request"], status, body),
+                          ctx.settings.tz)
+
+
+def _last_attempt(ctx: JobContext) -> bool:
+    return ctx.attempt >= JOBS.get(ctx.kind).max_attempts
+
+
+def _response_body(response) -> Any:
+    text = response.text[:100_000]
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+@job(DOCUMENT_JOB, max_attempts=3, timeout=180, transactional=False, backoff_base=5)
+async def _document_job(ctx: JobContext, payload: dict) -> None:
+    """Render the record with the print template to PDF, keep it as a file (attached to the record when the node
+    says so) and answer the instance. After the last failed attempt the instance is told, and goes on."""
+    from runtime.files import record_file, save_bytes
+    from runtime.printing import html_to_pdf, render_html
+
+    tz = ctx.settings.tz
+    try:
+        async with ctx.engine.connect() as conn:
+            schema = await _schema_for(conn, payload["app"], payload["version"], None)
+            html, chosen = await render_html(conn, schema, Context(tz=tz), payload["form"], [payload["record"]],
+                                             payload["template"], user=None, lang="zh",
+                                             access=Access.unrestricted(schema, payload.get("user"), tz))
+        pdf = await html_to_pdf(html)
+    except Exception as e:
+        if not _last_attempt(ctx) and not isinstance(e, (ApiError, ProblemsError)):
+            raise
+        async with ctx.engine.begin() as conn:
+            await apply_event(conn, payload["instance"], Reply(utcnow(), payload["request"], ok=False,
+                                                               error=_error_text(e)), tz)
+        return
+    blob = await save_bytes(ctx.settings, pdf, f"{chosen.definition.name}-{payload['record']}.pdf")
+    async with ctx.engine.begin() as conn:
+        meta = await record_file(conn, ctx.settings, blob, app_id=payload["app"], user_id=payload.get("user"))
+        reply = Reply(utcnow(), payload["request"], value=meta)
+        if payload.get("attach_to"):
+            try:
+                async with conn.begin_nested():
+                    await _attach(conn, schema, payload, meta, tz)
+            except (ApiError, ProblemsError) as e:  # the record went meanwhile, or its form changed
+                reply = Reply(utcnow(), payload["request"], ok=False, error=_error_text(e))
+        await apply_event(conn, payload["instance"], reply, tz)
+
+
+async def _attach(conn: AsyncConnection, schema: AppSchema, payload: dict, meta: dict, tz) -> None:
+    form, record_id, field = payload["form"], payload["record"], payload["attach_to"]
+    store = schema.forms[form]
+    current = (await conn.execute(select(store.fields[field].column).where(store.table.c.id == record_id))).scalar()
+    writer = RecordWriter(conn, schema, Context(tz=tz), payload.get("user"),
+                          access=Access.unrestricted(schema, payload.get("user"), tz))
+    writer.starts_flows = False
+    await writer.update(form, record_id, {field: [*(current or []), meta]}, None)
 
 
 # ---- people acting on tasks -----------------------------------------------------------------------------------------
@@ -481,7 +730,8 @@ def schedule_series(app_id: int, flow_key: str) -> str:
 
 async def arm_schedules(conn: AsyncConnection, app_id: int, version: int, tz) -> None:
     """After a publish: every enabled `schedule` flow of this version gets its next slot queued (its cron as now
-    written); schedules of flows gone, disabled or re-timed are dropped first."""
+    written), and every `date_field` flow its next daily look for due records; schedules of flows gone, disabled
+    or re-timed are dropped first."""
     from runtime.jobs import schedule, unschedule
 
     flows = await flows_of(conn, app_id, version)
@@ -491,39 +741,56 @@ async def arm_schedules(conn: AsyncConnection, app_id: int, version: int, tz) ->
         await unschedule(conn, series)
     for flow in flows.values():
         trigger = flow.definition.trigger
-        if flow.definition.enabled and trigger.type == "schedule":
-            await schedule(conn, schedule_series(app_id, flow.key), SCHEDULE_JOB, trigger.cron,
+        cron = trigger.cron if trigger.type == "schedule" else date_field_cron(trigger) \
+            if trigger.type == "date_field" else None
+        if flow.definition.enabled and cron:
+            await schedule(conn, schedule_series(app_id, flow.key), SCHEDULE_JOB, cron,
                            {"app": app_id, "flow": flow.key}, tz=tz)
 
 
 async def run_schedule(conn: AsyncConnection, app_id: int, flow_key: str, tz, at: datetime | None = None
                        ) -> list[int]:
-    """One slot of a scheduled flow, on the app's current version: one instance, or with a form one per record
-    whose values meet the trigger's condition. Returns the new instance ids."""
+    """One slot of a scheduled or date-field flow, on the app's current version: one instance, or with a form one
+    per record that meets the trigger (its condition; for a date field, its date falls on the slot's day), found
+    by one SQL query. Returns the new instance ids."""
     from runtime.jobs import unschedule
 
+    at = at or utcnow()
     head = (await conn.execute(select(apps.c.key, apps.c.current_version).where(apps.c.id == app_id))).first()
     flow = (await flows_of(conn, app_id, head.current_version)).get(flow_key) if head and head.current_version \
         else None
-    if flow is None or not flow.definition.enabled or flow.definition.trigger.type != "schedule":
+    trigger = flow.definition.trigger if flow is not None else None
+    if flow is None or not flow.definition.enabled or trigger.type not in ("schedule", "date_field"):
         await unschedule(conn, schedule_series(app_id, flow_key))  # the flow is gone: no more slots
         return []
     schema = await _schema_for(conn, app_id, head.current_version, None)
     if flow.form is None:
         result = await start_flow(conn, schema, flow_key, initiator=None, tz=tz, at=at)
         return [result.state.instance.id]
-    table = schema.forms[flow.form].table
-    ids = list((await conn.execute(select(table.c.id).order_by(table.c.id))).scalars())
-    records = await record_envs(conn, schema, flow.form, ids, ())
-    eval_ctx = eval_context(tz, None)
+    filters = [trigger.condition] if trigger.condition else []
+    if trigger.type == "date_field":
+        field_type = schema.forms[flow.form].fields[trigger.field].field.type
+        filters.append(date_field_filter(trigger, field_type, _aware(at).astimezone(tz).date()))
+    ids = await matching_ids(conn, schema, flow.form, " AND ".join(f"({f})" for f in filters), tz)
     started = []
     for record_id in ids:
-        if record_id in records and flow.trigger_holds(records[record_id], eval_ctx):
-            result = await start_flow(conn, schema, flow_key, initiator=None, record_id=record_id, tz=tz, at=at)
-            started.append(result.state.instance.id)
+        result = await start_flow(conn, schema, flow_key, initiator=None, record_id=record_id, tz=tz, at=at)
+        started.append(result.state.instance.id)
     return started
+
+
+async def matching_ids(conn: AsyncConnection, schema: AppSchema, form_key: str, condition: str, tz) -> list[int]:
+    """Ids of the form's records meeting an expression (all of them for an empty one), in id order."""
+    table = schema.forms[form_key].table
+    query = select(table.c.id).order_by(table.c.id)
+    if condition:
+        expression = compiled(schema, form_key, condition, expect="bool")
+        query = query.where(expression.sql(SchemaTables(schema), eval_context(tz, None), conn.dialect.name,
+                                           form_key, condition=True))
+    return list((await conn.execute(query)).scalars())
 
 
 @job(SCHEDULE_JOB, max_attempts=3)
 async def _schedule_job(ctx: JobContext, payload: dict) -> None:
-    await run_schedule(ctx.conn, payload["app"], payload["flow"], ctx.settings.tz)
+    # The slot's own moment: a run delayed past midnight still looks for the slot's day.
+    await run_schedule(ctx.conn, payload["app"], payload["flow"], ctx.settings.tz, at=_aware(ctx.run_at))

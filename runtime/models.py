@@ -214,6 +214,7 @@ flow_instances = Table(
     Column("acted", Boolean, nullable=False, server_default="0"),
     Column("parent_id", BigInteger),
     Column("parent_request", String(20)),
+    Column("revision", Integer, nullable=False, server_default="0"),  # bumped by every step that writes
     Index("ix_flow_instances_app_flow_status", "app_id", "flow", "status"),
     Index("ix_flow_instances_record", "app_id", "form", "record_id"),
     Index("ix_flow_instances_initiator", "initiator", "status"),
@@ -289,6 +290,13 @@ flow_history = Table(
     Column("by", Integer),
     Column("task", String(20)),
     Column("detail", Json),
+)
+
+# Round-robin turns (assign nodes), one row per series, shared by every process.
+flow_counters = Table(
+    "flow_counters", metadata,
+    Column("series", String(300), primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )
 
 # In-app notifications (a flow's notify / cc / remind / urge…): one row per recipient.

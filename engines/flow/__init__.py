@@ -15,19 +15,20 @@ from engines.flow.cron import CronError, next_time, parse_cron
 from engines.flow.definition import CompiledFlow, EdgeDef, FlowDef, VariableDef, parse_flow
 from engines.flow.durations import BusinessCalendar, add_duration, parse_duration
 from engines.flow.errors import ActionRefused
-from engines.flow.events import (Cancel, HttpResponse, RecordChanged, Reply, Start, SubflowFinished, TaskAction,
-                                 TimerFired, Withdraw)
+from engines.flow.events import (Cancel, Failed, HttpResponse, RecordChanged, Reply, Start, SubflowFinished,
+                                 TaskAction, TimerFired, Withdraw)
 from engines.flow.interpreter import FlowContext, StepResult, step
 from engines.flow.nodes import NODE_TYPES
 from engines.flow.state import ChangeSet, FlowState
-from engines.flow.triggers import TRIGGER_TYPES, date_field_moment, next_schedule, starts_on_write
+from engines.flow.triggers import (TRIGGER_TYPES, date_field_cron, date_field_filter, next_schedule,
+                                   starts_on_write)
 from engines.flow.validate import FlowFacts, validate_flow, validate_flows
 
 __all__ = [
     "ActionRefused", "AssigneeSpec", "BusinessCalendar", "Cancel", "ChangeSet", "CompiledFlow", "CronError",
-    "Directory", "EdgeDef", "FlowContext", "FlowDef", "FlowFacts", "FlowState", "HttpResponse", "NODE_TYPES",
+    "Directory", "EdgeDef", "Failed", "FlowContext", "FlowDef", "FlowFacts", "FlowState", "HttpResponse", "NODE_TYPES",
     "OrgChart", "RecordChanged", "Reply", "Start", "StepResult", "SubflowFinished", "TRIGGER_TYPES", "TaskAction",
-    "TimerFired", "VariableDef", "Withdraw", "add_duration", "compile_flow", "date_field_moment", "flow_scope",
-    "next_schedule", "next_time", "parse_cron", "parse_duration", "parse_flow", "starts_on_write", "step",
+    "TimerFired", "VariableDef", "Withdraw", "add_duration", "compile_flow", "date_field_cron", "date_field_filter",
+    "flow_scope", "next_schedule", "next_time", "parse_cron", "parse_duration", "parse_flow", "starts_on_write", "step",
     "validate_flow", "validate_flows",
 ]

@@ -41,6 +41,9 @@ MESSAGES.update({
     "flow_needs_record": ("此节点需要流程关联一条记录（表单触发的流程）", "this node needs the flow to run on a record (a form-triggered flow)"),
     "flow_bad_duration": ("时长「{value}」不是 ISO 8601 格式（如 PT15M、PT2H、P3D）", "{value!r} is not an ISO 8601 duration (such as PT15M, PT2H, P3D)"),
     "flow_bad_cron": ("定时表达式「{value}」无效：{reason}", "cron expression {value!r} is invalid: {reason}"),
+    "flow_offset_whole_days": ("日期触发的偏移须为整天（如 P0D、-P1D、P2W），时刻由「at」给出",
+                               "a date trigger's offset must be whole days (such as P0D, -P1D, P2W); the time of day "
+                               "is given by 'at'"),
     "flow_bad_time": ("时间应为 HH:MM，收到「{value}」", "a time must be HH:MM, got {value!r}"),
     "flow_not_date_field": ("「{key}」不是日期或日期时间字段", "{key!r} is not a date or date-time field"),
     "flow_bad_template": ("消息模板第 {line} 行有误：{error}", "message template error at line {line}: {error}"),

@@ -82,3 +82,11 @@ class SubflowFinished:
     request: str
     status: str  # the sub-flow's final instance status
     variables: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The runtime could not carry out an effect (a record write refused): the instance stops as failed."""
+    at: datetime
+    what: str
+    error: str

@@ -18,8 +18,9 @@ from engines.flow.definition import CompiledFlow
 from engines.flow.durations import BusinessCalendar
 from engines.flow.effects import CancelTask, CancelTimer, Cc, CreateTask, Finish, Notify, ScheduleTimer
 from engines.flow.errors import ActionRefused
-from engines.flow.state import (AGREED, APPROVED, CLOSED, OPEN_TASK, PENDING, READ, RUNNING, SUBMITTED, UNREAD, VOID,
-                                ChangeSet, FlowState, HistoryRow, InstanceRow, TaskRow, TimerRow, TokenRow, evolve)
+from engines.flow.state import (AGREED, APPROVED, CLOSED, COMPLETED, FAILED, OPEN_TASK, PENDING, READ, RUNNING,
+                                SUBMITTED, UNREAD, VOID, ChangeSet, FlowState, HistoryRow, InstanceRow, TaskRow,
+                                TimerRow, TokenRow, evolve)
 
 MAX_NODE_ENTRIES = 10_000  # per step: an instance that keeps moving without waiting is stopped as failed
 ACTIVE, WAITING, DONE, CANCELLED = "active", "waiting", "done", "cancelled"
@@ -413,7 +414,23 @@ def _reply(run: Run, event: Any) -> None:
         run.flow.types[token.node].resume(run, token, run.flow.nodes[token.node], event)
 
 
+def _failed(run: Run, event: ev.Failed) -> None:
+    """A write of the last step was refused. That step may have ended the instance already: completed
+    becomes failed (the runtime carries out a step's effects after the step)."""
+    if run.instance.status in CLOSED and run.instance.status != COMPLETED:
+        return
+    run.log(None, "effect_failed", detail={"what": event.what, "error": event.error})
+    if run.instance.initiator is not None:
+        run.emit(Notify((run.instance.initiator,), f"流程执行失败：{event.what}", "failed"))
+    if run.instance.status == COMPLETED:
+        run.set_instance(status=FAILED)
+        run.log(None, "finish", detail={"status": FAILED, "reason": "effect_failed"})
+    else:
+        run.finish(FAILED, reason="effect_failed")
+
+
 HANDLERS: dict[type, Callable[[Run, Any], None]] = {
+    ev.Failed: _failed,
     ev.TaskAction: _task_action, ev.Withdraw: _withdraw, ev.Cancel: _cancel, ev.TimerFired: _timer_fired,
     ev.RecordChanged: _record_changed, ev.Reply: _reply, ev.HttpResponse: _reply, ev.SubflowFinished: _reply,
 }

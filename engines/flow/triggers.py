@@ -3,7 +3,8 @@ date field (birthdays, N days after a date), a manual button, an inbound webhook
 its property model and checks, and the pure questions the runtime asks (does this write start it? when next?)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, tzinfo
+import calendar
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -112,8 +113,11 @@ class DateField(TriggerType):
             f = facts.field(trigger.form, trigger.field)
             if f is None or f.type not in ("date", "datetime", "created_at", "updated_at"):
                 problems.append(Problem("/field", "flow_not_date_field", {"key": trigger.field}))
-        if parse_duration(trigger.offset.lstrip("-")) is None:
+        offset = parse_duration(trigger.offset.lstrip("-"))
+        if offset is None:
             problems.append(Problem("/offset", "flow_bad_duration", {"value": trigger.offset}))
+        elif offset.rest:
+            problems.append(Problem("/offset", "flow_offset_whole_days", {"value": trigger.offset}))
         if parse_time(trigger.at) is None:
             problems.append(Problem("/at", "flow_bad_time", {"value": trigger.at}))
         return problems
@@ -155,26 +159,25 @@ def next_schedule(trigger: ScheduleDef, after: datetime, tz: tzinfo) -> datetime
     return next_time(trigger.cron, after, tz)
 
 
-def date_field_moment(trigger: DateFieldDef, record: dict, tz: tzinfo, today: date | None = None) -> datetime | None:
-    """When a date-field trigger fires for this record (None: the field is empty). Yearly: the next anniversary
-    on or after `today` (Feb 29 falls on Feb 28 in other years)."""
-    value = record.get(trigger.field)
-    if isinstance(value, datetime):
-        value = value.date()
-    if not isinstance(value, date):
-        return None
-    if trigger.yearly and today is not None:
-        born, value = value, _anniversary(value, today.year)
-        if value < today:
-            value = _anniversary(born, today.year + 1)
+def date_field_cron(trigger: DateFieldDef) -> str:
+    """A date trigger looks for its records once a day, at its time of day (deployment's zone)."""
+    at = parse_time(trigger.at) or time(9, 0)
+    return f"{at.minute} {at.hour} * * *"
+
+
+def date_field_filter(trigger: DateFieldDef, field_type: str, day: date) -> str:
+    """The records whose date makes the trigger fire on `day`, as an expression over the form: the field's date
+    (in the deployment's zone for date-times) is `day` minus the offset; yearly, only month and day count, and
+    in years without Feb 29 those born on it are greeted on Feb 28."""
     offset = parse_duration(trigger.offset.lstrip("-"))
-    sign = -1 if trigger.offset.startswith("-") else 1
-    moment = datetime.combine(value, parse_time(trigger.at) or time(9, 0)).replace(tzinfo=tz)
-    return moment + sign * offset.total if offset else moment
-
-
-def _anniversary(day: date, year: int) -> date:
-    try:
-        return day.replace(year=year)
-    except ValueError:
-        return day.replace(year=year, day=28)
+    days = offset.days if offset else 0
+    target = day - timedelta(days=-days if trigger.offset.startswith("-") else days)
+    key = trigger.field
+    if not trigger.yearly:
+        if field_type == "date":  # a plain comparison, so an index on the column serves it
+            return f"{key} = DATEVALUE('{target.isoformat()}')"
+        return f"YEAR({key}) = {target.year} AND MONTH({key}) = {target.month} AND DAY({key}) = {target.day}"
+    same_day = f"(MONTH({key}) = {target.month} AND DAY({key}) = {target.day})"
+    if (target.month, target.day) == (2, 28) and not calendar.isleap(target.year):
+        return f"{same_day} OR (MONTH({key}) = 2 AND DAY({key}) = 29)"
+    return same_day

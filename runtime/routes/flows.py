@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, exists, func, or_, select
 
@@ -12,7 +12,7 @@ from engines.flow import ActionRefused, Cancel
 from engines.problems import Problem, ProblemsError
 from runtime.deps import MAX_ID, AdminUser, CurrentUser, PlatformDep, RecordId
 from runtime.errors import ApiError, not_found
-from runtime.flows import act_on_task, apply_event, flows_of, start_flow, task_row, utcnow
+from runtime.flows import act_on_task, apply_event, flows_of, start_flow, task_row, utcnow, webhook_answer
 from runtime.models import (apps, flow_history, flow_instances, flow_tasks, flow_timers, flow_tokens, flow_variables,
                             user_roles)
 from runtime.permissions import Access
@@ -222,8 +222,9 @@ async def trigger_flow(app: str, form: str, flow: str, record_id: RecordId, plat
         return await _instance(conn, result.state.instance.id)
 
 
-@router.post("/api/hooks/{app}/{flow}", status_code=201)
-async def inbound_hook(app: str, flow: str, platform: PlatformDep, user: CurrentUser, body: Any = Body(...)) -> dict:
+@router.post("/api/hooks/{app}/{flow}", status_code=201, response_model=None)
+async def inbound_hook(app: str, flow: str, platform: PlatformDep, user: CurrentUser,
+                       body: Any = Body(...)) -> dict | Response:
     """An inbound webhook (called with the app's X-API-Key, or as a signed-in user): the payload's declared
     variables go to the flow; with a form, the rest of the payload is a new record of it, written with the
     caller's permissions, which the flow then runs on."""
@@ -241,6 +242,14 @@ async def inbound_hook(app: str, flow: str, platform: PlatformDep, user: Current
             values = {key: value for key, value in body.items() if key not in variables}
             writer = RecordWriter(conn, schema, platform.ctx, user.id, platform.settings, access)
             record_id = await writer.create(compiled.form, values)
-        result = await start_flow(conn, schema, flow, initiator=user.id, record_id=record_id, variables=variables,
-                                  tz=platform.settings.tz)
+        answer: list = []
+        token = webhook_answer.set(answer)
+        try:
+            result = await start_flow(conn, schema, flow, initiator=user.id, record_id=record_id,
+                                      variables=variables, tz=platform.settings.tz)
+        finally:
+            webhook_answer.reset(token)
+        if answer:  # the flow answers the caller itself (webhook_response node)
+            given = answer[0]
+            return Response(given.body or "", status_code=given.status, headers=dict(given.headers))
         return await _instance(conn, result.state.instance.id)

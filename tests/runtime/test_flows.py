@@ -211,10 +211,6 @@ async def test_flows_are_validated_at_publish(api):
     assert response.status_code == 422
     assert [(d["path"], d["code"]) for d in response.json()["error"]["details"]] == [
         ("/flows/0/nodes/1/assignees/0/role", "flow_unknown_role")]
-    pending = {**REFUND_FLOW, "trigger": {"type": "date_field", "form": "refund", "field": "created_at"}}
-    response = await api.client.post("/api/apps/import", json=refund_app(pending))
-    assert [(d["path"], d["code"]) for d in response.json()["error"]["details"]] == [
-        ("/flows/0/trigger/type", "not_supported_yet")]
 
 
 DELAY_FLOW = {

@@ -5,10 +5,10 @@ from datetime import date, datetime
 
 from engines.expr import EvalContext
 from engines.flow import (NODE_TYPES, TRIGGER_TYPES, HttpResponse, Reply, Start, SubflowFinished,
-                          date_field_moment, starts_on_write)
+                          date_field_cron, date_field_filter, starts_on_write)
 from engines.flow.effects import AssignOwner, Cc, Finish, WebhookResponse, WriteRecord
 from tests.engines.flow.conftest import (BOSS, MANAGER, OTHER, SHANGHAI, SUPER, T0, Driver, chain, compiled,
-                                         flow_doc)
+                                         flow_doc, problems_of)
 
 COVERED = {"start", "end", "terminate", "approval", "fill_in", "cc", "condition", "parallel", "inclusive", "join",
            "merge", "delay", "wait_until", "create_record", "update_record", "delete_record", "query_records",
@@ -208,13 +208,30 @@ def test_starts_on_write_with_changed_fields_and_condition():
     assert not starts_on_write(flow, "created", {"status": "paid"}, None, ctx)
 
 
-def test_date_field_moments():
+def test_date_triggers_look_daily_at_their_time_for_the_records_whose_date_falls_on_the_day():
     flow = compiled(chain(trigger={"type": "date_field", "form": "refund", "field": "due_on", "offset": "-P1D",
-                                   "at": "10:00"}))
+                                   "at": "10:30"}))
     trigger = flow.definition.trigger
-    assert date_field_moment(trigger, {"due_on": date(2026, 5, 2)}, SHANGHAI) == \
-        datetime(2026, 5, 1, 10, 0, tzinfo=SHANGHAI)
-    assert date_field_moment(trigger, {}, SHANGHAI) is None
+    assert date_field_cron(trigger) == "30 10 * * *"
+    # the day before the date: on May 1 the records due on May 2
+    assert date_field_filter(trigger, "date", date(2026, 5, 1)) == "due_on = DATEVALUE('2026-05-02')"
+    assert date_field_filter(trigger, "datetime", date(2026, 5, 1)) == \
+        "YEAR(due_on) = 2026 AND MONTH(due_on) = 5 AND DAY(due_on) = 2"
+    after = compiled(chain(trigger={"type": "date_field", "form": "refund", "field": "due_on", "offset": "P2W"}))
+    assert date_field_filter(after.definition.trigger, "date", date(2026, 5, 15)) == \
+        "due_on = DATEVALUE('2026-05-01')"
+
+
+def test_birthdays_come_every_year_and_feb_29_is_greeted_on_feb_28_in_other_years():
     birthday = compiled(chain(trigger={"type": "date_field", "form": "refund", "field": "due_on", "yearly": True}))
-    assert date_field_moment(birthday.definition.trigger, {"due_on": date(1990, 2, 10)}, SHANGHAI,
-                             today=date(2026, 3, 1)) == datetime(2027, 2, 10, 9, 0, tzinfo=SHANGHAI)
+    trigger = birthday.definition.trigger
+    assert date_field_cron(trigger) == "0 9 * * *"
+    assert date_field_filter(trigger, "date", date(2026, 2, 10)) == "(MONTH(due_on) = 2 AND DAY(due_on) = 10)"
+    assert date_field_filter(trigger, "date", date(2026, 2, 28)) == \
+        "(MONTH(due_on) = 2 AND DAY(due_on) = 28) OR (MONTH(due_on) = 2 AND DAY(due_on) = 29)"
+    assert date_field_filter(trigger, "date", date(2028, 2, 28)) == "(MONTH(due_on) = 2 AND DAY(due_on) = 28)"
+
+
+def test_a_date_trigger_offset_is_whole_days():
+    flow = chain(trigger={"type": "date_field", "form": "refund", "field": "due_on", "offset": "PT2H"})
+    assert [p.code for p in problems_of(flow)] == ["flow_offset_whole_days"]
