@@ -22,7 +22,9 @@ def _split(value: Any, refs: dict[str, int]) -> tuple[Any, bool]:
 
 
 async def load_seed_data(writer: RecordWriter, data: dict[str, list[dict]]) -> int:
-    """Insert every seed record through the write path; links to records created later are patched after."""
+    """Insert every seed record through the write path; links to records created later are patched after.
+    Demo data describes a state, not events: it starts no flows (no welcome messages to demo customers)."""
+    writer.starts_flows = False
     refs: dict[str, int] = {}
     later: list[tuple[str, int, str, Any, str]] = []
     count = 0

@@ -41,6 +41,7 @@ MESSAGES.update({
     "flow_needs_record": ("此节点需要流程关联一条记录（表单触发的流程）", "this node needs the flow to run on a record (a form-triggered flow)"),
     "flow_bad_duration": ("时长「{value}」不是 ISO 8601 格式（如 PT15M、PT2H、P3D）", "{value!r} is not an ISO 8601 duration (such as PT15M, PT2H, P3D)"),
     "flow_bad_cron": ("定时表达式「{value}」无效：{reason}", "cron expression {value!r} is invalid: {reason}"),
+    "flow_field_hidden_and_editable": ("字段「{key}」在本节点既隐藏又可编辑", "field {key!r} is both hidden and editable at this step"),
     "flow_offset_whole_days": ("日期触发的偏移须为整天（如 P0D、-P1D、P2W），时刻由「at」给出",
                                "a date trigger's offset must be whole days (such as P0D, -P1D, P2W); the time of day "
                                "is given by 'at'"),

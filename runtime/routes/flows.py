@@ -16,7 +16,7 @@ from runtime.flows import act_on_task, apply_event, flows_of, start_flow, task_r
 from runtime.models import (apps, flow_history, flow_instances, flow_tasks, flow_timers, flow_tokens, flow_variables,
                             user_roles)
 from runtime.permissions import Access
-from runtime.records import form_store
+from runtime.records import RecordReader, form_store
 from runtime.write import RecordWriter
 
 router = APIRouter(tags=["flows"])
@@ -105,10 +105,11 @@ async def task_action(task_id: ItemId, platform: PlatformDep, user: CurrentUser,
                                        tz=platform.settings.tz)
         except ActionRefused as e:
             raise _refused(e) from None
-        return await _instance(conn, result.state.instance.id)
+        return await _instance(conn, result.state.instance.id, platform, user)
 
 
-async def _instance(conn, instance_id: int) -> dict:
+async def _instance(conn, instance_id: int, platform, user) -> dict:
+    """An instance's state and full history, with its record as the viewer may see it."""
     row = (await conn.execute(select(flow_instances, apps.c.key.label("app_key")).join(
         apps, apps.c.id == flow_instances.c.app_id).where(flow_instances.c.id == instance_id))).first()
     flows = await flows_of(conn, row.app_id, row.version)
@@ -121,11 +122,14 @@ async def _instance(conn, instance_id: int) -> dict:
     variables = (await conn.execute(select(flow_variables).where(flow_variables.c.instance_id == instance_id))).all()
     history = (await conn.execute(select(flow_history).where(flow_history.c.instance_id == instance_id)
                                   .order_by(flow_history.c.seq))).all()
+    view = await _viewer(conn, platform, row, user, flow, tasks)
     return {
         "id": row.id, "app": row.app_key, "flow": row.flow, "name": flow.definition.name if flow else row.flow,
         "version": row.version, "status": row.status, "initiator": row.initiator, "form": row.form,
         "record_id": row.record_id, "started_at": _iso(row.started_at), "ended_at": _iso(row.ended_at),
-        "variables": {v.key: (v.value or {}).get("v") for v in variables},
+        "record": await view.record(),
+        "variables": {v.key: view.variable(flow, v.key, (v.value or {}).get("v")) for v in variables
+                      if view.shows_variable(flow, v.key)},
         "current": sorted({t.node for t in tokens if t.status in ("active", "waiting")}),
         "tasks": [{"id": t.id, "key": t.key, "node": t.node, "node_name": names.get(t.node), "kind": t.kind,
                    "assignee": t.assignee, "status": t.status, "origin": t.origin, "created_at": _iso(t.created_at),
@@ -138,13 +142,76 @@ async def _instance(conn, instance_id: int) -> dict:
     }
 
 
+class _Viewer:
+    """What one person sees of an instance. Participants see the record they act on even without a role on its
+    form (an approver must see what they approve), minus the fields their roles hide and those hidden at the
+    steps they take part in; record variables only with a role that may read their form."""
+
+    def __init__(self, conn, schema, row, hidden: set[str], access, platform):
+        self.conn, self.schema, self.row, self.hidden, self.access, self.platform = (
+            conn, schema, row, hidden, access, platform)
+
+    async def record(self) -> dict | None:
+        if self.schema is None or self.row.form not in self.schema.forms or self.row.record_id is None:
+            return None
+        reader = RecordReader(self.conn, self.schema, self.platform.ctx, settings=self.platform.settings)
+        try:
+            record = await reader.get(self.row.form, self.row.record_id)
+        except ApiError:  # deleted since
+            return None
+        return {key: value for key, value in record.items() if key not in self.hidden}
+
+    def shows_variable(self, flow, key: str) -> bool:
+        variable = flow.variables.get(key) if flow else None
+        if variable is None or variable.form is None or self.access is None:
+            return True
+        return self.access.allows(variable.form, "read")
+
+    def variable(self, flow, key: str, value):
+        variable = flow.variables.get(key) if flow else None
+        if variable is None or variable.form is None or self.access is None or not self.access.restricted:
+            return value
+        hidden = self.access.hidden(variable.form)
+        strip = lambda item: {k: v for k, v in item.items() if k not in hidden} if isinstance(item, dict) else item
+        return [strip(item) for item in value] if isinstance(value, list) else strip(value)
+
+
+async def _viewer(conn, platform, row, user, flow, tasks) -> _Viewer:
+    schema = await platform.schemas.get(conn, row.app_key) if row.form else None
+    if user.is_admin:
+        return _Viewer(conn, schema, row, set(), None, platform)
+    try:
+        access = await Access.load(conn, schema or await platform.schemas.get(conn, row.app_key), user,
+                                   platform.settings.tz)
+    except ApiError:  # no role in the app: a participant only
+        access = None
+    hidden = set(access.hidden(row.form)) if access is not None and row.form else set()
+    nodes = {n.id: n for n in flow.definition.nodes} if flow else {}
+    for task in tasks:
+        if task.assignee == user.id and task.node in nodes:
+            hidden |= set(getattr(nodes[task.node], "hidden", ()))
+    return _Viewer(conn, schema, row, hidden, access or _NO_FORMS, platform)
+
+
+class _NoForms:
+    """A participant without a role in the app: may read none of its forms (record variables stay out)."""
+    restricted = True
+
+    @staticmethod
+    def allows(form: str, op: str) -> bool:
+        return False
+
+
+_NO_FORMS = _NoForms()
+
+
 @router.get("/api/flow-instances/{instance_id}")
 async def get_instance(instance_id: ItemId, platform: PlatformDep, user: CurrentUser) -> dict:
     async with platform.engine.connect() as conn:
         found = (await conn.execute(select(flow_instances.c.id).where(flow_instances.c.id == instance_id))).scalar()
         if found is None or not await _may_see(conn, instance_id, user):
             raise not_found(f"flow instance {instance_id}")
-        return await _instance(conn, instance_id)
+        return await _instance(conn, instance_id, platform, user)
 
 
 class CancelBody(BaseModel):
@@ -165,7 +232,7 @@ async def cancel_instance(instance_id: ItemId, platform: PlatformDep, user: Admi
             raise _refused(e) from None
         if result is None:
             raise not_found(f"flow instance {instance_id}")
-        return await _instance(conn, instance_id)
+        return await _instance(conn, instance_id, platform, user)
 
 
 @router.get("/api/apps/{app}/flows/{flow}/instances")
@@ -219,7 +286,7 @@ async def trigger_flow(app: str, form: str, flow: str, record_id: RecordId, plat
             raise not_found(f"record {record_id}")
         result = await start_flow(conn, schema, flow, initiator=user.id, record_id=record_id,
                                   tz=platform.settings.tz)
-        return await _instance(conn, result.state.instance.id)
+        return await _instance(conn, result.state.instance.id, platform, user)
 
 
 @router.post("/api/hooks/{app}/{flow}", status_code=201, response_model=None)
@@ -252,4 +319,4 @@ async def inbound_hook(app: str, flow: str, platform: PlatformDep, user: Current
         if answer:  # the flow answers the caller itself (webhook_response node)
             given = answer[0]
             return Response(given.body or "", status_code=given.status, headers=dict(given.headers))
-        return await _instance(conn, result.state.instance.id)
+        return await _instance(conn, result.state.instance.id, platform, user)

@@ -384,3 +384,39 @@ async def test_new_tasks_notify_their_assignee(api):
     async with api.platform.engine.connect() as conn:
         rows = (await conn.execute(select(notifications.c.user_id, notifications.c.reason))).all()
     assert rows == [(manager, "task")]
+
+
+async def test_demo_data_starts_no_flows_and_later_records_do(api):
+    await api.import_app({**shop(ROUND_ROBIN), "data": {"lead": [{"name": "示例线索"}]}}, demo_data=True)
+    async with api.platform.engine.connect() as conn:
+        assert (await conn.execute(select(flow_instances))).all() == []
+    await create(api, "lead", {"name": "新线索"})
+    async with api.platform.engine.connect() as conn:
+        assert len((await conn.execute(select(flow_instances))).all()) == 1
+
+
+async def test_an_instance_shows_its_record_as_each_viewer_may_see_it(api):
+    checked = {**CHILD, "nodes": [{**n, "hidden": ["reply"]} if n["id"] == "check" else n for n in CHILD["nodes"]]}
+    doc = shop(checked)
+    doc["roles"] = [{"key": "sales", "name": "销售", "permissions": [
+        {"form": "order", "ops": ["read", "create", "update"], "fields": {"amount": "hidden"}}]},
+        {"key": "manager", "name": "主管"}]
+    await api.import_app(doc)
+    manager, manager_headers = await give_role(api, "mia", "manager")
+    seller, seller_headers = await give_role(api, "sam", "sales")
+    _, stranger_headers = await give_role(api, "sue", "sales")
+    created = await api.client.post(records_url("order"), json={"no": "V1", "reply": "内部备注"},
+                                    headers=seller_headers)
+    order = created.json()["id"]
+    await api.client.patch(f"{records_url('order')}/{order}", json={"amount": 88, "version": 1})
+    started = await api.client.post(f"{records_url('order')}/{order}/trigger/child_review", headers=seller_headers)
+    assert started.status_code == 201, started.text
+    url = f"/api/flow-instances/{started.json()['id']}"
+
+    as_initiator = (await api.client.get(url, headers=seller_headers)).json()["record"]
+    assert as_initiator["no"] == "V1" and "amount" not in as_initiator and as_initiator["reply"] == "内部备注"
+    as_approver = (await api.client.get(url, headers=manager_headers)).json()["record"]
+    assert as_approver["amount"] == 88 and "reply" not in as_approver  # no role on orders, still sees what to approve
+    as_admin = (await api.client.get(url)).json()["record"]
+    assert as_admin["amount"] == 88 and as_admin["reply"] == "内部备注"
+    assert (await api.client.get(url, headers=stranger_headers)).status_code == 404

@@ -54,6 +54,8 @@ class HumanDef(NodeBase):
     allow_return: bool = True
     allow_transfer: bool = True
     allow_add_signer: bool = True
+    hidden: list[str] = Field(default_factory=list, max_length=200,
+                              description="fields this step's people do not see (节点字段权限)")
 
     _specs = field_validator("assignees", "fallback", "cc", mode="before")(
         lambda cls, v: spec_list(v) if v is not None else v)
@@ -94,6 +96,12 @@ class Human(NodeType):
                 problems.append(Problem(pointer(*i), "flow_field_wrong_form", {"key": key, "form": facts.flow_form.key}))
             elif facts.generated(f):
                 problems.append(Problem(pointer(*i), "flow_field_not_writable", {"key": key}))
+        for i, key in enumerate(node.hidden):
+            if facts.flow_form is None or facts.field(facts.flow_form.key, key) is None:
+                problems.append(Problem(pointer("hidden", i), "flow_field_wrong_form",
+                                        {"key": key, "form": getattr(facts.flow_form, "key", None)}))
+            elif key in {k for _, k in self.writable(node)}:
+                problems.append(Problem(pointer("hidden", i), "flow_field_hidden_and_editable", {"key": key}))
         return problems
 
     def writable(self, node) -> list[tuple[tuple, str]]:
