@@ -1,4 +1,4 @@
-"""python -m bench [section …]: bulk-insert, expression, spreadsheet-import and job benchmarks on SQLite and
+"""python -m bench [section …]: bulk-insert, expression, spreadsheet-import, job and flow benchmarks on SQLite and
 PostgreSQL, printed and written to docs/benchmarks.md (sections not run keep their previous text)."""
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from bench.data import members
 from bench.expressions import BASE_RECORDS as EXPR_BASE_RECORDS
 from bench.expressions import BASE_ROWS as EXPR_BASE_ROWS
 from bench.expressions import ExprReport, run_expressions
+from bench.flows import flows_markdown, flows_text, run_flows
 from bench.imports import generate_files, imports_markdown, imports_text, run_imports
 from bench.inserts import Run, pg_create, pg_drop, run_inserts
 from bench.jobs import jobs_markdown, jobs_text, run_jobs
+from bench.reports import reports_markdown, reports_text, run_reports
 from bench.report import expr_text, machine, markdown, text_table
 from bench.validation import RECORDS as VALIDATION_RECORDS
 from bench.validation import run_validation, validation_markdown, validation_text
@@ -26,11 +28,15 @@ from bench.validation import run_validation, validation_markdown, validation_tex
 PG_URL = os.environ.get("NOCODE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 BASE_ROWS = 20_000
 SEED = 20240601
-SECTIONS = ("inserts", "expressions", "imports", "validation", "jobs")
+SECTIONS = ("inserts", "expressions", "imports", "validation", "jobs", "flows", "reports")
 HEADINGS = {"inserts": "## Bulk insert", "expressions": "## Expressions", "imports": "## Spreadsheet import",
-            "validation": "## Record validation", "jobs": "## Background jobs and timers"}
+            "validation": "## Record validation", "jobs": "## Background jobs and timers", "flows": "## Flows",
+            "reports": "## Reports"}
 IMPORT_ROWS = 20_000
 JOB_TIMERS = 2_000
+FLOW_INSTANCES = 1_000  # persisted approvals per database (the in-memory engine runs ten times as many)
+FLOW_TIMERS = 1_000
+REPORT_ORDERS = 200_000
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -51,7 +57,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help=f"rows of the larger import file; the smaller has a tenth (default {IMPORT_ROWS:,})")
     parser.add_argument("--timers", type=int, default=JOB_TIMERS,
                         help=f"due timers fired at once in the jobs section (default {JOB_TIMERS:,})")
+    parser.add_argument("--flow-instances", type=int, default=FLOW_INSTANCES,
+                        help=f"two-step approvals per database in the flows section (default {FLOW_INSTANCES:,})")
+    parser.add_argument("--flow-timers", type=int, default=FLOW_TIMERS,
+                        help=f"due flow timers fired at once in the flows section (default {FLOW_TIMERS:,})")
+    parser.add_argument("--report-orders", type=int, default=None,
+                        help=f"orders in the reports section (default {REPORT_ORDERS:,} × scale)")
     args = parser.parse_args(argv)
+    if args.report_orders is None:
+        args.report_orders = max(1000, round(REPORT_ORDERS * args.scale))
     args.sections = args.section or [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
@@ -120,6 +134,16 @@ async def main(args: argparse.Namespace) -> int:
     if "jobs" in args.sections:
         jobs_report, jobs_pg = await jobs(args)
         pg_version = pg_version or jobs_pg
+    flows_report = None
+    if "flows" in args.sections:
+        flows_report, flows_pg = await run_flows(
+            databases=["sqlite", "postgresql"] if args.db == "both" else [args.db], instances=args.flow_instances,
+            engine_instances=10 * args.flow_instances, timers=args.flow_timers, log=lambda m: print(m, flush=True))
+        pg_version = pg_version or flows_pg
+    reports_found = None
+    if "reports" in args.sections:
+        reports_found = await run_reports(["sqlite", "postgresql"] if args.db == "both" else [args.db],
+                                          args.report_orders, args.repeat, log=lambda m: print(m, flush=True))
     print()
     if runs:
         print(text_table(runs))
@@ -131,6 +155,10 @@ async def main(args: argparse.Namespace) -> int:
         print(validation_text(validation))
     if jobs_report is not None:
         print(jobs_text(jobs_report))
+    if flows_report is not None:
+        print(flows_text(flows_report))
+    if reports_found is not None:
+        print(reports_text(reports_found))
     if str(args.out) != "-":
         command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         kept = previous_sections(args.out, [s for s in SECTIONS if s not in args.sections])
@@ -139,7 +167,10 @@ async def main(args: argparse.Namespace) -> int:
                          f"{', '.join(HEADINGS[s][3:] for s in kept)}; the machine table describes this run.")
         blocks = {"imports": imports_markdown(import_runs, args.repeat, import_notes) if import_runs else None,
                   "validation": validation_markdown(validation, args.repeat) if validation else None,
-                  "jobs": jobs_markdown(jobs_report) if jobs_report else None}
+                  "jobs": jobs_markdown(jobs_report) if jobs_report else None,
+                  "flows": flows_markdown(flows_report) if flows_report else None,
+                  "reports": reports_markdown(reports_found, args.report_orders, args.repeat)
+                  if reports_found else None}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(markdown(runs, machine(pg_version), command.strip(), args.repeat, notes, expr=expr,
                                      blocks=blocks, kept=kept))

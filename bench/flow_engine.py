@@ -47,10 +47,15 @@ def run(count: int) -> tuple[float, int]:
     return time.perf_counter() - started, rows_written
 
 
+def measure(count: int) -> tuple[float, int]:
+    """(seconds, rows written) for `count` instances, after a warm-up."""
+    run(200)
+    return run(count)
+
+
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    run(200)  # warm up
-    elapsed, rows = run(count)
+    elapsed, rows = measure(count)
     rate = count / elapsed
     print(f"flow engine: {count} two-step approval instances (start + 2 approvals = {3 * count} steps) "
           f"in {elapsed:.2f} s")

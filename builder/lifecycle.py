@@ -63,6 +63,10 @@ async def publish(conn: AsyncConnection, app_id: int, app: AppDef, ctx: Context,
         from runtime.flows import arm_schedules
 
         await arm_schedules(conn, app_id, version, ctx.tz)
+    if app.rules or (old is not None and old.rules):  # scheduled rules: the next slot of each, as now written
+        from runtime.rules import arm_rule_schedules
+
+        await arm_rule_schedules(conn, app_id, app.rules, ctx.tz)
     return version
 
 

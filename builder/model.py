@@ -9,6 +9,10 @@ from engines.access import RoleDef
 from engines.form.definition import FormDef
 from engines.form.fields.base import KEY_PATTERN
 from engines.print.template import PrintTemplateDef
+from engines.report.dashboards import DashboardDef
+from engines.report.definition import ReportDef
+from engines.rules.decision import DecisionTableDef
+from engines.rules.definition import RuleDef
 
 FORMAT = "nocode.app/v1"
 
@@ -17,7 +21,6 @@ FORMAT = "nocode.app/v1"
 ARRIVES_WITH = {
     "flow": ("流程引擎", "the flow engine"),
     "rules": ("规则引擎", "the rules engine"),
-    "report": ("报表引擎", "the report engine"),
     "views": ("运行时视图", "the runtime views"),
     "print": ("打印模板", "print templates"),
     "roles": ("角色与权限", "roles and permissions"),
@@ -25,10 +28,6 @@ ARRIVES_WITH = {
 }
 # Sections whose engine has not landed yet: accepted only when empty, so nothing is dropped silently.
 PENDING_SECTIONS = {
-    "rules": "rules",
-    "decision_tables": "rules",
-    "reports": "report",
-    "dashboards": "report",
     "views": "views",
 }
 
@@ -53,10 +52,15 @@ class AppDef(BaseModel):
     flows: list[dict[str, Any]] = Field(default_factory=list, max_length=200,
                                         description="approval and automation flows (docs/flows.md), checked by "
                                                     "engines.flow.validate_flows")
-    rules: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
-    decision_tables: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
-    reports: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
-    dashboards: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    rules: list[RuleDef] = Field(default_factory=list, max_length=500,
+                                 description="when (event or schedule) if (condition) then (actions) (docs/rules.md)")
+    decision_tables: list[DecisionTableDef] = Field(default_factory=list, max_length=200,
+                                                    description="decision tables, used as DECIDE('key', …).output "
+                                                                "(docs/decision-tables.md)")
+    reports: list[ReportDef] = Field(default_factory=list, max_length=500,
+                                     description="reports over a form's records (docs/reports.md)")
+    dashboards: list[DashboardDef] = Field(default_factory=list, max_length=100,
+                                           description="report widgets on a grid with shared filters")
     views: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
     print_templates: list[PrintTemplateDef] = Field(default_factory=list, max_length=500)
     roles: list[RoleDef] = Field(default_factory=list, max_length=200,
@@ -71,6 +75,14 @@ class AppDef(BaseModel):
         from engines.form.computed import resolve
 
         resolve(self.forms)
+        return self
+
+    @model_validator(mode="after")
+    def _share_decision_tables(self) -> "AppDef":
+        """Each form carries the app's decision tables, so an expression scope built from the forms knows them."""
+        tables = {t.key: t for t in self.decision_tables}
+        for form in self.forms:
+            form._decisions = tables
         return self
 
     def form(self, key: str) -> FormDef | None:

@@ -7,12 +7,18 @@ from pydantic import ValidationError
 
 from builder.expressions import expression_problems
 from builder.model import ARRIVES_WITH, FORMAT, PENDING_SECTIONS, AppDef
+from engines.expr import FUNCTIONS, ExprError, parse
+from engines.expr.ast import Call, walk
 from engines.form.fields import FIELD_MODELS, FIELD_TYPES
 from engines.form.fields.base import SYSTEM_FIELDS, Context, FieldError
 from engines.form.record import coerce_value
 from engines.flow import validate_flows
 from engines.print import DEFAULT_KEY, syntax_error
 from engines.problems import Problem, ProblemsError, pointer
+from engines.report.dashboards import dashboard_problems
+from engines.report.validate import report_problems as validate_reports
+from engines.rules import problem_from_pydantic as rule_problem_from_pydantic
+from engines.rules import validate_rules
 
 # A title must be a short readable value.
 _TITLE_TYPES = {"text", "autonumber", "phone", "email", "number", "money", "select", "date", "url"}
@@ -29,9 +35,13 @@ def validate_app(doc: Any) -> AppDef:
     except ValidationError as e:
         problems += [_from_pydantic(err) for err in e.errors()]
     problems += _cross_references(doc)
+    if app is not None:
+        problems += decision_problems(app)
     if app is not None and not problems:
         problems += expression_problems(app)
         problems += flow_problems(app)
+        problems += report_problems(app, doc)
+        problems += rule_problems(app)
     unique: dict[tuple[str, str], Problem] = {}
     for p in problems:
         unique.setdefault((p.path, p.code), p)
@@ -50,6 +60,54 @@ def flow_problems(app: AppDef) -> list[Problem]:
                           [t.key for t in app.print_templates] + [DEFAULT_KEY])
 
 
+def rule_problems(app: AppDef) -> list[Problem]:
+    """The rules checked against the app's forms, flows (a flow a rule starts runs on the rule's form) and roles."""
+    if not app.rules:
+        return []
+    flows = {f.get("key"): (f.get("trigger") or {}).get("form") for f in app.flows if isinstance(f, dict)}
+    return validate_rules(app.rules, {f.key: f for f in app.forms}, flows, [r.key for r in app.roles])
+
+
+def decision_problems(app: AppDef) -> list[Problem]:
+    """Decision tables: unique keys, cells that parse (with the position in the cell), typed columns and outputs,
+    no overlapping rows where the hit policy is unique; and DECIDE kept out of linkage conditions, which the
+    browser evaluates without the tables. DECIDE elsewhere is checked with the other expressions."""
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for i, table in enumerate(app.decision_tables):
+        here = f"/decision_tables/{i}"
+        if table.key in seen:
+            problems.append(Problem(here + "/key", "duplicate_key", {"key": table.key, "other": seen[table.key]}))
+        seen.setdefault(table.key, here)
+        try:
+            table.compiled()
+        except ProblemsError as e:
+            problems += [p.under(here) for p in e.problems]
+    for i, form in enumerate(app.forms):
+        owners = [(f"/forms/{i}", form)] + [(f"/forms/{i}/fields/{j}", f) for j, f in enumerate(form.fields)
+                                            if f.type == "subtable"]
+        for base, owner in owners:
+            for k, rule in enumerate(owner.linkage):
+                problems += _server_only(rule.when, f"{base}/linkage/{k}/when")
+    return problems
+
+
+def _server_only(text: str, path: str) -> list[Problem]:
+    try:
+        node = parse(text)
+    except ExprError:
+        return []  # reported with the expression checks
+    return [Problem(path, "linkage_server_only", {"name": n.name, "position": n.start}) for n in walk(node)
+            if isinstance(n, Call) and n.name in FUNCTIONS and not FUNCTIONS.get(n.name).browser][:1]
+
+
+def report_problems(app: AppDef, doc: dict) -> list[Problem]:
+    """Reports against the forms (engines.report), dashboards against the reports."""
+    problems = validate_reports(app.reports, {f.key: f for f in app.forms})
+    reports = {r.key: r.model_dump(by_alias=True) for r in app.reports}
+    return problems + [p.under("/dashboards") for p in dashboard_problems(doc.get("dashboards") or [], reports)]
+
+
 def _sort_key(path: str):
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in path.split("/")]
 
@@ -65,6 +123,8 @@ def pending(path: str, section: str, engine: str) -> Problem:
 
 
 def _from_pydantic(err: dict) -> Problem:
+    if err["loc"] and err["loc"][0] == "rules":
+        return rule_problem_from_pydantic(err)
     loc = list(err["loc"])
     # Discriminated unions put the tag into the location (…/fields/2/number/min): drop it.
     loc = [part for i, part in enumerate(loc)
@@ -113,8 +173,9 @@ def _cross_references(doc: dict) -> list[Problem]:
     for path, menu in _menu_items(doc.get("menus"), "/menus"):
         if isinstance(menu.get("form"), str) and menu["form"] not in form_keys:
             problems.append(Problem(path + "/form", "unknown_form", {"key": menu["form"]}))
-        if menu.get("dashboard"):
-            problems.append(pending(path + "/dashboard", "dashboards", "report"))
+        boards = {d.get("key") for _, d in _dicts(doc.get("dashboards"))}
+        if isinstance(menu.get("dashboard"), str) and menu["dashboard"] not in boards:
+            problems.append(Problem(path + "/dashboard", "unknown_dashboard", {"key": menu["dashboard"]}))
     problems += _print_template_problems(doc.get("print_templates"), form_keys)
     data = doc.get("data")
     if isinstance(data, dict):

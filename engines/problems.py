@@ -184,6 +184,53 @@ MESSAGES.update({  # field types: time … wechat (engines/form/fields/clock, co
 })
 
 
+MESSAGES.update({  # report charts and dashboards (engines/report/charts, engines/report/dashboards.py)
+    "chart_unknown_type": ("未知的图表类型「{value}」（可用：{known}）", "unknown chart type {value!r} (known: {known})"),
+    "chart_unknown_column": ("报表没有列「{key}」（可用：{known}）", "the report has no column {key!r} (columns: {known})"),
+    "chart_not_dimension": ("「{key}」是度量，这里需要维度", "{key!r} is a measure; a dimension is needed here"),
+    "chart_not_measure": ("「{key}」是维度，这里需要度量或计算指标", "{key!r} is a dimension; a measure or metric is needed here"),
+    "chart_needs_dimension": ("此图表需要一个维度（{prop}）：请在报表中添加维度", "this chart needs a dimension ({prop}): add one to the report"),
+    "chart_needs_measure": ("此图表需要度量（{prop}）：请在报表中添加度量", "this chart needs a measure ({prop}): add one to the report"),
+    "chart_too_many_measures": ("此图表最多显示 {limit} 个度量", "this chart shows at most {limit} measure(s)"),
+    "chart_same_column": ("「{key}」已用在图表的其他位置", "{key!r} is already used elsewhere in the chart"),
+    "chart_unused_dimension": ("报表按「{key}」分组，但图表没有用到它：请在图表中使用，或从报表中去掉", "the report groups by {key!r} but the chart does not use it: use it in the chart or remove it from the report"),
+    "chart_series_one_measure": ("按「{series}」分系列时只能显示一个度量", "split into series by {series!r}, the chart can show only one measure"),
+    "chart_radar_axes": ("雷达图需要 1 个度量（以维度值为轴）或至少 3 个度量（以度量为轴）", "a radar chart needs one measure (an axis per dimension value) or at least three (an axis per measure)"),
+    "chart_radar_series": ("只有 1 个度量时雷达图才能按维度分系列", "a radar chart splits into series only when it shows one measure"),
+    "chart_needs_ordered": ("「{key}」不是日期或数字维度，无法确定最新一期", "{key!r} is not a date or number dimension, so there is no latest period"),
+    "dashboard_unknown_report": ("报表「{key}」不存在", "report {key!r} does not exist"),
+    "dashboard_place_both": ("x 与 y 需同时填写（都不填则自动排列）", "give both x and y, or neither to place the widget automatically"),
+    "dashboard_too_wide": ("超出 24 列网格（x + w = {right}）", "goes past the 24-column grid (x + w = {right})"),
+    "dashboard_overlap": ("与第 {other} 个组件（报表「{report}」）位置重叠", "overlaps widget {other} (report {report!r})"),
+    "dashboard_target_off_board": ("报表「{key}」不在此看板上", "report {key!r} is not on this dashboard"),
+    "dashboard_unknown_filter": ("看板没有筛选「{key}」（可用：{known}）", "the dashboard has no filter {key!r} (filters: {known})"),
+    "bad_field_path": ("「{value}」不是字段路径（如 paid_at、customer.leader）", "{value!r} is not a field path (like paid_at or customer.leader)"),
+    "bad_date_range": ("日期范围应为「YYYY-MM-DD..YYYY-MM-DD」、单个日期或 {presets} 之一，收到 {value!r}", "a date range is YYYY-MM-DD..YYYY-MM-DD, one date, or one of {presets}; got {value!r}"),
+    "date_range_reversed": ("开始日期 {start} 晚于结束日期 {end}", "the start {start} is after the end {end}"),
+})
+
+MESSAGES.update({  # reports (engines/report, runtime/reports.py)
+    "report_no_measures": ("报表至少需要一个度量（如计数、求和）", "a report needs at least one measure (such as count or sum)"),
+    "report_path_many": ("「{key}」经过子表或多值关联，不能作为报表字段（可在 expr 中用 SUM(…) 汇总）", "{key!r} goes through a sub-table or many-relation; summarise it in an expr with SUM(…) instead"),
+    "report_not_groupable": ("「{key}」不能用于分组或去重计数", "{key!r} cannot be grouped by or counted distinctly"),
+    "report_bucket_needs_date": ("「{key}」不是日期字段，不能按日/周/月/季/年分段", "{key!r} is not a date, so it cannot be cut into days, weeks, months…"),
+    "report_needs_relation": ("「{key}」应为关联字段（如 customer）", "{key!r} must be a relation field (such as customer)"),
+    "report_since_cohort": ("「{key}」应为同一日期字段、同一分段的同期群维度（带 first_by）", "{key!r} must be a cohort dimension (with first_by) of the same date field and bucket"),
+    "report_field_or_expr": ("field 与 expr 只能填一个", "give either field or expr, not both"),
+    "report_needs_number": ("{agg} 只能用于数字", "{agg} needs a number"),
+    "report_only_repeat": ("「{key}」只用于复购率（repeat_rate）", "{key!r} belongs to repeat_rate measures only"),
+    "report_own_field": ("N 天复购需本表的关联字段，「{key}」经过了关联", "N-day repurchase needs a relation of the source form itself; {key!r} goes through another"),
+    "report_own_date": ("「{key}」应为本表的日期或日期时间字段", "{key!r} must be a date or date-time field of the source form"),
+    "report_not_dimension": ("「{key}」不是本报表的维度", "{key!r} is not a dimension of this report"),
+    "report_unknown_output": ("「{key}」不是本报表的维度、度量或指标", "{key!r} is none of this report's dimensions, measures or metrics"),
+    "report_pivot_dimensions": ("透视表的行与列须恰好分配全部维度：{keys}", "the pivot's rows and columns must place every dimension exactly once: {keys}"),
+    "unknown_dashboard": ("看板「{key}」不存在", "dashboard {key!r} does not exist"),
+    "report_not_allowed": ("报表「{report}」包含你无权查看的数据", "report {report!r} shows data you may not see"),
+    "report_field_hidden": ("无权查看字段「{key}」，不能在报表中使用它", "you may not see {key!r}, so a report cannot show it to you"),
+    "report_unknown_filter": ("不能按「{key}」筛选", "cannot filter by {key!r}"),
+})
+
+
 def _unstorable(text: str) -> bool:
     """NUL, which PostgreSQL text cannot hold, or a lone surrogate, which is no character at all."""
     return "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text)

@@ -19,14 +19,19 @@ from runtime.deps import Platform, request_lang
 from runtime.errors import ApiError
 from runtime.routes.admin import router as admin_router
 from runtime.routes.auth import router as auth_router
+from runtime.routes.calendar import router as calendar_router
 from runtime.routes.dedupe import router as dedupe_router
 from runtime.routes.expr import router as expr_router
 from runtime.routes.files import UPLOAD_PATH
 from runtime.routes.files import router as files_router
 from runtime.routes.flows import router as flows_router  # registers the flow_timer job kind too
+from runtime.routes.notifications import router as notifications_router
 from runtime.routes.printing import router as printing_router
 from runtime.routes.records import router as records_router
 from runtime.routes.regions import router as regions_router
+from runtime.routes.reports import router as reports_router
+from runtime.routes.rules import router as rules_router  # registers the rule_schedule job kind too
+from runtime.routes.tags import router as tags_router
 from runtime.settings import Settings
 from runtime.tables import SchemaCache
 
@@ -53,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   redoc_url=None, lifespan=lifespan)
     app.state.platform = Platform(settings, create_engine(settings.database_url), SchemaCache())
     for router in (auth_router, builder_router, records_router, expr_router, files_router, dedupe_router,
-                   regions_router, printing_router, admin_router, flows_router):
+                   regions_router, printing_router, admin_router, flows_router, reports_router,
+                   notifications_router, calendar_router, tags_router, rules_router):
         app.include_router(router)
     _add_error_handlers(app)
     _serve_api_docs(app)

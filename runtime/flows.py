@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import bindparam, delete, event, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from builder.model import AppDef
 from engines.expr import ExprError
-from engines.flow import (Failed, FlowContext, HttpResponse, OrgChart, RecordChanged, Reply, Start, StepResult,
+from engines.flow import (BusinessCalendar, Failed, FlowContext, HttpResponse, OrgChart, RecordChanged, Reply, Start, StepResult,
                           SubflowFinished, TimerFired, compile_flow, date_field_cron, date_field_filter,
                           starts_on_write, step)
 from engines.flow import effects as fx
@@ -39,7 +39,7 @@ from runtime.expressions import SchemaTables, compiled, eval_context, record_env
 from runtime.jobs import JOBS, RETRYABLE_STATUS, JobContext, enqueue, job
 from runtime.models import (app_versions, apps, department_members, departments, flow_counters, flow_history,
                             flow_instances, flow_tasks, flow_timers, flow_tokens, flow_variables, jobs, notifications,
-                            user_roles, users)
+                            org_version, user_roles, users, work_calendar)
 from runtime.permissions import Access
 from runtime.tables import AppSchema, load_schema
 from runtime.write import RecordWriter, _jsonable
@@ -80,8 +80,8 @@ async def flows_of(conn: AsyncConnection, app_id: int, version: int, definition:
             definition = AppDef.model_validate(doc)
         forms = {f.key: f for f in definition.forms}
         found = {doc["key"]: compile_flow(doc, forms, version) for doc in definition.flows}
-        for flow in found.values():
-            flow.org_parts = org_parts(flow)  # computed once per version, read on every event
+        for flow in found.values():  # computed once per version, read on every event
+            flow.org_parts, flow.counts_working_days = world_parts(flow)
         if len(_COMPILED) >= _COMPILED_SIZE:
             _COMPILED.pop(next(iter(_COMPILED)))
         _COMPILED[key] = found
@@ -91,16 +91,20 @@ async def flows_of(conn: AsyncConnection, app_id: int, version: int, definition:
 ORG_PARTS = ("role", "manager", "department_head")
 
 
-def org_parts(flow: CompiledFlow) -> frozenset[str]:
-    """Which parts of the org chart a flow can ask about: its assignee specs, and managers for escalations
-    (whose default target is each late assignee's manager). Parts it never asks about are not loaded."""
+def world_parts(flow: CompiledFlow) -> tuple[frozenset[str], bool]:
+    """What a flow can ask of the world: the parts of the org chart in its assignee specs (and managers for
+    escalations, whose default target is each late assignee's manager), and whether it counts working days.
+    What it never asks about is not loaded."""
     found: set[str] = set()
+    working_days = False
 
     def walk(value: Any) -> None:
+        nonlocal working_days
         if isinstance(value, dict):
             found.update(k for k in value if k in ORG_PARTS)
             if value.get("action") == "escalate":
                 found.add("manager")
+            working_days = working_days or value.get("working_days") is True
             for item in value.values():
                 walk(item)
         elif isinstance(value, list):
@@ -108,12 +112,35 @@ def org_parts(flow: CompiledFlow) -> frozenset[str]:
                 walk(item)
 
     walk(flow.definition.model_dump(mode="json", exclude_defaults=True)["nodes"])
-    return frozenset(found)
+    return frozenset(found), working_days
 
 
-async def org_chart(conn: AsyncConnection, app_id: int, parts=ORG_PARTS) -> OrgChart:
-    """The org chart as the engine sees it, read fresh for each event: role holders of this app, managers,
-    departments and their heads (only the `parts` asked for)."""
+_ORG: dict[tuple[str, int], tuple[int, frozenset, OrgChart]] = {}
+
+
+async def org_chart(conn: AsyncConnection, app_id: int, parts=ORG_PARTS, version: int | None = None) -> OrgChart:
+    """The org chart as the engine sees it: role holders of this app, managers, departments and their heads (only
+    the `parts` asked for). Kept per process until `org_version` moves (database triggers bump it on any change
+    to those tables), so a step costs one small read instead of the chart (none when the caller read it)."""
+    if version is None:
+        version = (await conn.execute(_ORG_VERSION)).scalar_one()
+    key = (str(conn.engine.url), app_id)
+    cached = _ORG.get(key)
+    if cached is not None and cached[0] == version:
+        if parts <= cached[1]:
+            return cached[2]
+        parts = frozenset(parts) | cached[1]
+    chart = await _load_org(conn, app_id, parts)
+    if len(_ORG) >= _COMPILED_SIZE:
+        _ORG.pop(next(iter(_ORG)))
+    _ORG[key] = (version, frozenset(parts), chart)
+    return chart
+
+
+_ORG_VERSION = select(org_version.c.value).where(org_version.c.id == 1)
+
+
+async def _load_org(conn: AsyncConnection, app_id: int, parts) -> OrgChart:
     chart = OrgChart()
     if "role" in parts:
         for user_id, role in (await conn.execute(select(user_roles.c.user_id, user_roles.c.role).where(
@@ -160,11 +187,19 @@ def _instance_values(row: InstanceRow) -> dict:
                 parent_request=parent_request)
 
 
-async def save_changes(conn: AsyncConnection, instance_id: int, changes: ChangeSet) -> None:
-    """Exactly the rows the step wrote: upserts by (instance, key), history appended."""
+_SET_REVISION = update(flow_instances).where(flow_instances.c.id == bindparam("instance")).values(
+    revision=bindparam("revision"))
+_SET_INSTANCE = update(flow_instances).where(flow_instances.c.id == bindparam("instance"))
+
+
+async def save_changes(conn: AsyncConnection, instance_id: int, changes: ChangeSet, revision: int) -> None:
+    """Exactly the rows the step wrote: upserts by (instance, key), history appended; the instance row carries
+    the new `revision`."""
     if changes.instance is not None:
-        await conn.execute(update(flow_instances).where(flow_instances.c.id == instance_id)
-                           .values(_instance_values(changes.instance)))
+        await conn.execute(_SET_INSTANCE, {**_instance_values(changes.instance), "revision": revision,
+                                           "instance": instance_id})
+    else:
+        await conn.execute(_SET_REVISION, {"revision": revision, "instance": instance_id})
     if changes.tokens:
         await conn.execute(_upsert(conn, flow_tokens, ["instance_id", "key"]), [
             dict(instance_id=instance_id, key=t.id, node=t.node, status=t.status, stack=[list(s) for s in t.stack],
@@ -190,13 +225,28 @@ async def save_changes(conn: AsyncConnection, instance_id: int, changes: ChangeS
                  task=h.task, detail=_jsonable(h.detail) or None) for h in changes.history])
 
 
-async def load_state(conn: AsyncConnection, instance_id: int, lock: bool = True):
+# The state each instance had at its last commit in this process, by (database, instance): reused when the
+# instance row's revision shows nobody has stepped it since (saves four reads per event).
+_STATES: dict[tuple[str, int], tuple[int, FlowState]] = {}
+_STATES_SIZE = 10_000
+
+
+async def load_state(conn: AsyncConnection, instance_id: int | None, lock: bool = True, task_id: int | None = None):
     """(instance row, FlowState), the instance row locked for this transaction (PostgreSQL: FOR UPDATE; SQLite's
-    write lock serialises writers already). None when there is no such instance."""
-    query = select(flow_instances).where(flow_instances.c.id == instance_id)
-    row = (await conn.execute(query.with_for_update() if lock else query)).first()
+    write lock serialises writers already). None when there is no such instance. Given a task id instead, the
+    instance of that task, the row carrying the task's `task_key` (one query for both)."""
+    org = _ORG_VERSION.scalar_subquery().label("org_version")  # read with the lock: one round trip for both
+    if task_id is None:
+        query = select(flow_instances, org).where(flow_instances.c.id == instance_id)
+    else:
+        query = select(flow_instances, org, flow_tasks.c.key.label("task_key")).join(
+            flow_tasks, flow_tasks.c.instance_id == flow_instances.c.id).where(flow_tasks.c.id == task_id)
+    row = (await conn.execute(query.with_for_update(of=flow_instances) if lock else query)).first()
     if row is None:
         return None
+    cached = _STATES.pop((str(conn.engine.url), row.id), None)  # put back only when a step commits
+    if cached is not None and cached[0] == row.revision:
+        return row, cached[1]
     instance = InstanceRow(
         row.id, row.flow, row.version, row.status, row.initiator, _aware(row.started_at), form=row.form,
         record_id=row.record_id, record=row.record or {}, ended_at=_aware(row.ended_at), epoch=row.epoch,
@@ -213,6 +263,18 @@ async def load_state(conn: AsyncConnection, instance_id: int, lock: bool = True)
     variables = {v.key: (v.value or {}).get("v") for v in (await conn.execute(
         select(flow_variables).where(flow_variables.c.instance_id == row.id))).all()}
     return row, FlowState(instance, tokens, tasks, timers, variables)
+
+
+def _keep_on_commit(conn: AsyncConnection, instance_id: int, revision: int, state: FlowState) -> None:
+    """Remember the state once (and only if) the transaction commits: a rolled-back step leaves no trace."""
+    key = (str(conn.engine.url), instance_id)
+
+    def keep(_connection) -> None:
+        if len(_STATES) >= _STATES_SIZE:
+            _STATES.pop(next(iter(_STATES)))
+        _STATES[key] = (revision, state)
+
+    event.listen(conn.sync_connection, "commit", keep, once=True)
 
 
 # ---- running one event --------------------------------------------------------------------------------------------
@@ -260,31 +322,43 @@ async def _schema_for(conn: AsyncConnection, app_id: int, version: int, current:
     return found
 
 
-async def _context(conn: AsyncConnection, app_id: int, flow: CompiledFlow, tz) -> FlowContext:
-    return FlowContext(directory=await org_chart(conn, app_id, flow.org_parts), tz=tz)
+async def _context(conn: AsyncConnection, app_id: int, flow: CompiledFlow, tz, org: int | None = None
+                   ) -> FlowContext:
+    calendar = await working_calendar(conn) if flow.counts_working_days else BusinessCalendar()
+    return FlowContext(directory=await org_chart(conn, app_id, flow.org_parts, org), tz=tz, calendar=calendar)
 
 
-async def apply_event(conn: AsyncConnection, instance_id: int, event: Any, tz, schema: AppSchema | None = None
-                      ) -> StepResult | None:
-    """Apply one event to a stored instance (raises ActionRefused, nothing written then). None: no instance."""
-    loaded = await load_state(conn, instance_id)
+async def working_calendar(conn: AsyncConnection) -> BusinessCalendar:
+    """Monday to Friday, minus the holidays, plus the weekend days worked instead (调休), as administrators set."""
+    rows = (await conn.execute(select(work_calendar.c.day, work_calendar.c.working))).all()
+    return BusinessCalendar(holidays=frozenset(d for d, working in rows if not working),
+                            workdays=frozenset(d for d, working in rows if working))
+
+
+async def apply_event(conn: AsyncConnection, instance_id: int | None, event: Any, tz,
+                      schema: AppSchema | None = None, task_id: int | None = None) -> StepResult | None:
+    """Apply one event to a stored instance (raises ActionRefused, nothing written then). None: no instance.
+    With `task_id` (and no instance id), the instance of that task, and `event` a function of its task key."""
+    loaded = await load_state(conn, instance_id, task_id=task_id)
     if loaded is None:
         return None
     row, state = loaded
+    if task_id is not None:
+        event = event(row.task_key)
     flows = await flows_of(conn, row.app_id, row.version)
     flow = flows[row.flow]
     schema = await _schema_for(conn, row.app_id, row.version, schema)
-    ctx = await _context(conn, row.app_id, flow, tz)
+    ctx = await _context(conn, row.app_id, flow, tz, row.org_version)
     if state.instance.form and state.instance.record_id is not None:  # the flow reads the record as it is now
         fresh = (await record_envs(conn, schema, state.instance.form, [state.instance.record_id], ())).get(
             state.instance.record_id)
         if fresh is not None:
             state = FlowState(state.instance._replace(record=fresh), state.tokens, state.tasks, state.timers,
                               state.variables)
-    return await _step_and_apply(conn, schema, flow, state, event, ctx, tz)
+    return await _step_and_apply(conn, schema, flow, state, event, ctx, tz, row.revision)
 
 
-async def _step_and_apply(conn, schema, flow, state, event, ctx, tz) -> StepResult:
+async def _step_and_apply(conn, schema, flow, state, event, ctx, tz, revision: int) -> StepResult:
     result = step(flow, state, event, ctx)
     instance_id = result.state.instance.id
     follow_ups: list = []
@@ -292,13 +366,16 @@ async def _step_and_apply(conn, schema, flow, state, event, ctx, tz) -> StepResu
     in_flight[instance_id] = follow_ups
     try:
         for _ in range(MAX_FOLLOW_UPS):
-            await save_changes(conn, instance_id, result.changes)
+            if result.changes:
+                revision += 1
+                await save_changes(conn, instance_id, result.changes, revision)
             run = Run(conn, schema, instance_id, result.state, tz, follow_ups)
             for item in result.effects:
                 handler = EFFECTS.get(type(item))
                 if handler is not None:
                     await handler(run, item)
             if not follow_ups:
+                _keep_on_commit(conn, instance_id, revision, result.state)
                 return result
             result = step(flow, result.state, follow_ups.pop(0), ctx)
     finally:
@@ -332,7 +409,7 @@ async def start_flow(conn: AsyncConnection, schema: AppSchema, flow_key: str, *,
     ctx = await _context(conn, schema.app_id, flow, tz)
     event = Start(at, instance_id=instance_id, initiator=initiator, record=record, variables=variables or {},
                   parent=parent)
-    return await _step_and_apply(conn, schema, flow, None, event, ctx, tz)
+    return await _step_and_apply(conn, schema, flow, None, event, ctx, tz, 0)
 
 
 async def on_record_written(conn: AsyncConnection, schema: AppSchema, form_key: str, ids: list[int],
@@ -708,16 +785,15 @@ async def act_on_task(conn: AsyncConnection, task_id: int, action: str, by: int,
     withdraws the instance the task belongs to. Raises ActionRefused; None when there is no such task."""
     from engines.flow import TaskAction, Withdraw
 
-    task = await task_row(conn, task_id)
-    if task is None:
-        return None
     at = at or utcnow()
-    if action == "withdraw":
-        event = Withdraw(at, by=by, reason=comment)
-    else:
-        event = TaskAction(at, task.key, action, by=by, comment=comment, to=to, users=tuple(users), where=where,
-                           values=dict(values or {}))
-    return await apply_event(conn, task.instance_id, event, tz)
+
+    def event(task_key: str):
+        if action == "withdraw":
+            return Withdraw(at, by=by, reason=comment)
+        return TaskAction(at, task_key, action, by=by, comment=comment, to=to, users=tuple(users), where=where,
+                          values=dict(values or {}))
+
+    return await apply_event(conn, None, event, tz, task_id=task_id)
 
 
 # ---- scheduled flows (cron) -----------------------------------------------------------------------------------------

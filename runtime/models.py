@@ -1,7 +1,7 @@
 """The platform's own tables (Alembic owns these; app tables are built from definitions)."""
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData,
                         String, Table, Text, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -58,6 +58,15 @@ apps = Table(
     Column("draft_updated_at", DateTime),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+)
+
+# Record writes per app, one row per writing connection (PostgreSQL backend pid; 0 on SQLite), summed when read:
+# report results are cached under the sum, and concurrent writers never wait on a shared counter row.
+app_data_versions = Table(
+    "app_data_versions", metadata,
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("shard", Integer, primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )
 
 app_versions = Table(
@@ -292,6 +301,21 @@ flow_history = Table(
     Column("detail", Json),
 )
 
+# How often the organisation changed (roles, managers, departments): bumped by database triggers (migration 0008).
+org_version = Table(
+    "org_version", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+# The working calendar: holidays (working false) and weekend days worked instead (调休, working true).
+work_calendar = Table(
+    "work_calendar", metadata,
+    Column("day", Date, primary_key=True),
+    Column("working", Boolean, nullable=False),
+    Column("note", String(100)),
+)
+
 # Round-robin turns (assign nodes), one row per series, shared by every process.
 flow_counters = Table(
     "flow_counters", metadata,
@@ -313,4 +337,83 @@ notifications = Table(
     Column("created_at", DateTime, nullable=False),
     Column("read_at", DateTime),
     Index("ix_notifications_user", "user_id", "read_at"),
+)
+
+# The tag library of an app (migration 0009): group, colour and description for tags, which stay free text in records.
+app_tag_groups = Table(
+    "app_tag_groups", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("color", String(20)),
+    Column("position", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("app_id", "name", name="uq_app_tag_groups_app_name"),
+)
+
+app_tags = Table(
+    "app_tags", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("group_id", Integer, ForeignKey("app_tag_groups.id", ondelete="SET NULL")),
+    Column("name", String(40), nullable=False),
+    Column("color", String(20)),
+    Column("description", String(500)),
+    Column("position", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("app_id", "name", name="uq_app_tags_app_name"),
+)
+
+# Segments (人群): a saved filter expression over one form, counted live through the viewer's row scope.
+app_segments = Table(
+    "app_segments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("form", String(100), nullable=False),
+    Column("filter", Text, nullable=False),
+    Column("description", String(500)),
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("app_id", "name", name="uq_app_segments_app_name"),
+)
+
+# Rule-driven tags remember which rule set them (a tag without a row here was put by a person); migration 0010.
+rule_tag_sources = Table(
+    "rule_tag_sources", metadata,
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("form", String(100), primary_key=True),
+    Column("record_id", BigInteger, primary_key=True),
+    Column("field", String(100), primary_key=True),
+    Column("tag", String(100), primary_key=True),
+    Column("rule", String(100), nullable=False),
+    Column("set_at", DateTime, nullable=False),
+)
+
+# What rules did (batch runs) and where they failed or stopped (a chain too deep), newest last.
+rule_log = Table(
+    "rule_log", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("rule", String(100), nullable=False),
+    Column("form", String(100)),
+    Column("record_id", BigInteger),
+    Column("at", DateTime, nullable=False),
+    Column("level", String(10), nullable=False),  # info, error
+    Column("code", String(60), nullable=False),
+    Column("message", Text),
+    Column("detail", Json),
+    Index("ix_rule_log_app_id_rule", "app_id", "rule", "id"),
+)
+
+# What a batch run leaves for event time, per rule and name (the RFM tile boundaries of an action).
+rule_state = Table(
+    "rule_state", metadata,
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("rule", String(100), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("value", Json),
+    Column("updated_at", DateTime, nullable=False),
 )

@@ -30,6 +30,7 @@ from runtime.audit import record_audit
 from runtime.models import audit_log, autonumber_counters, departments, users
 from runtime.permissions import Access
 from runtime.records import form_store
+from runtime.reports import data_changed
 from runtime.settings import Settings
 from runtime.tables import AppSchema, FieldStore, FormStore
 
@@ -109,9 +110,19 @@ class RecordWriter:
         await self.conn.execute(insert(audit_log), [
             {"at": now, "user_id": self.user_id, "app_id": self.schema.app_id, "form": form.key, "record_id": i,
              "action": "create"} for i in ids])
-        await self.refresh(form.key, ids)
+        recompute = await self.refresh(form.key, ids)
+        await self._run_rules(form.key, ids, None, recompute)
         await self._start_flows(form.key, ids, None)
+        await data_changed(self.conn, self.schema.app_id)
         return ids
+
+    async def _run_rules(self, form_key: str, ids: list[int], changed: set[str] | None, recompute) -> None:
+        """Rules this write triggers run in its transaction, before flows start (runtime/rules.py); free for apps
+        without rules."""
+        if self.schema.definition.rules:
+            from runtime.rules import on_record_written as run_rules
+
+            await run_rules(self, form_key, ids, changed, recompute)
 
     async def _start_flows(self, form_key: str, ids: list[int], changed: set[str] | None) -> None:
         """Flows triggered by this write start in its transaction (runtime/flows.py); free for apps without flows."""
@@ -209,12 +220,13 @@ class RecordWriter:
                 return False
         return holds
 
-    async def refresh(self, form_key: str, ids: list[int]) -> None:
+    async def refresh(self, form_key: str, ids: list[int]) -> Recompute:
         """Records of a form changed outside create/update (merged, re-linked): recompute what depends on them."""
         recompute = self._recompute()
         recompute.mark(form_key, ids)
         await recompute.mark_rows(form_key, ids)
         await recompute.run()
+        return recompute
 
     def _recompute(self) -> Recompute:
         return Recompute(self.conn, self.schema, self.eval_ctx)
@@ -295,7 +307,9 @@ class RecordWriter:
             await recompute.mark_rows(form.key, [record_id])
         await recompute.run()
         if changed:
+            await self._run_rules(form.key, [record_id], set(changed), recompute)
             await self._start_flows(form.key, [record_id], set(changed))
+        await data_changed(self.conn, self.schema.app_id)
 
     # ---- delete ------------------------------------------------------------------------------------------------
     async def delete(self, form_key: str, record_id: int) -> None:
@@ -324,6 +338,7 @@ class RecordWriter:
                         .returning(other.table.c.id))).scalars()
                 recompute.mark(other.key, sources, [store.key])
         await recompute.run()
+        await data_changed(self.conn, self.schema.app_id)
 
     async def _delete_children(self, form: FormStore, ids: list[int]) -> None:
         for store in form.fields.values():

@@ -29,13 +29,18 @@ class Step:
 class Scope:
     """The forms an expression can see. `forms` maps a form key to its definition (anything with .fields)."""
 
-    def __init__(self, forms: Mapping[str, Any], form: str, functions=None, formula_types: Mapping | None = None):
+    def __init__(self, forms: Mapping[str, Any], form: str, functions=None, formula_types: Mapping | None = None,
+                 decisions: Mapping[str, Any] | None = None):
         from engines.expr.functions import FUNCTIONS
 
         self.forms = dict(forms)
         self.form = form
         self.functions = functions or FUNCTIONS
         self.formula_types = formula_types or {}  # (form, field) → T for formula fields already typed
+        # the app's decision tables by key (DECIDE): given, or the ones the app's forms carry (builder.model.AppDef
+        # hands them to its forms, so every scope built from an app's forms knows them)
+        self.decisions = decisions if decisions is not None else next(
+            (f._decisions for f in self.forms.values() if getattr(f, "_decisions", None) is not None), {})
         self._add_subtables()
 
     def _add_subtables(self) -> None:
@@ -181,6 +186,9 @@ class Checker:
         except LookupError:
             raise ExprError("expr_unknown_function", node.start, name=node.name) from None
         node.function = function
+        if getattr(node, "member", None) is not None and not function.parts:
+            raise ExprError("expr_no_parts", node.end, name=node.member)
+        function.bind(node, self.scope)
         if function.aggregate:
             self.aggregate_depth += 1
         try:
@@ -197,7 +205,11 @@ class Checker:
         return rows(function.check(node, [scalar(a) for a in args]), sources.pop())
 
     def _member(self, node: Member) -> T:
-        raise ExprError("expr_unknown_field", node.start, form=self.scope.form, name=node.name)
+        """`DECIDE(...).rate`: the call itself gives the named part, so both back ends compile the call alone."""
+        if not isinstance(node.subject, Call):
+            raise ExprError("expr_no_parts", node.subject.end, name=node.name)
+        node.subject.member = node.name
+        return self.check(node.subject)
 
 
 def _pair(left: T, right: T) -> dict:

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
-from engines.expr.ast import Binary, Call, In, Literal, Name, Node, Unary, reads_fields
+from engines.expr.ast import Binary, Call, In, Literal, Member, Name, Node, Unary, reads_fields
 from engines.expr.functions.base import EvalContext
 
 PyFn = Callable[[Any, EvalContext], Any]
@@ -203,6 +203,9 @@ class PythonCompiler:
             found = value is not None and any(equal(value, option(env, ctx)) for option in options)
             return found != negated if value is not None else negated
         return contains
+
+    def _member(self, node: Member) -> PyFn:
+        return self.compile(node.subject)  # the call computes the part it was checked for
 
     def _call(self, node: Call) -> PyFn:
         function = node.function

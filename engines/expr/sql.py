@@ -14,7 +14,7 @@ from sqlalchemy import (Boolean, Date, DateTime, Float, Integer, Numeric, String
                         literal, not_, null, or_, select, true, type_coerce)
 from sqlalchemy.sql.elements import ColumnElement, Grouping
 
-from engines.expr.ast import Binary, Call, In, Literal, Name, Node, Unary, reads_fields
+from engines.expr.ast import Binary, Call, In, Literal, Member, Name, Node, Unary, reads_fields
 from engines.expr.functions.base import EvalContext
 from engines.expr.python import compile_python
 from engines.expr.types import T
@@ -293,6 +293,9 @@ class SqlCompiler:
             subject, values = func.julianday(subject), [func.julianday(v) for v in values]
         found = func.coalesce(subject.in_(values), false())
         return Grouping(not_(found)) if node.negated else found  # grouped: see _unary
+
+    def _member(self, node: Member) -> ColumnElement:
+        return self.compile(node.subject)  # the call computes the part it was checked for
 
     def _call(self, node: Call) -> ColumnElement:
         function = node.function

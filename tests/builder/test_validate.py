@@ -163,7 +163,7 @@ CASES = {
                                                                   ("/forms/0/title_field", "unknown_title_field")]),
     "menu to unknown form": (_set("menus/0/form", "ghost"), [("/menus/0/form", "unknown_form")]),
     "nested menu to unknown form": (_set("menus/1/children/0/form", "ghost"), [("/menus/1/children/0/form", "unknown_form")]),
-    "menu to a dashboard": (_set("menus/0", {"label": "看板", "dashboard": "main"}), [("/menus/0/dashboard", "not_supported_yet")]),
+    "menu to a dashboard": (_set("menus/0", {"label": "看板", "dashboard": "main"}), [("/menus/0/dashboard", "unknown_dashboard")]),
     "data for unknown form": (_set("data/ghost", []), [("/data/ghost", "unknown_form")]),
     "data that is not a list of records": (_set("data/order", {"a": 1}), [("/data/order", "schema")]),
     # sections and features that have no engine yet
@@ -267,7 +267,8 @@ def test_every_problem_at_once_in_document_order():
         ("/forms/1/fields/2/fields/2/key", "duplicate_key"),
         ("/forms/2/key", "duplicate_key"),
         ("/menus/1/children/0/form", "unknown_form"),
-        ("/rules", "not_supported_yet"),
+        ("/rules/0/form", "required"),
+        ("/rules/0/name", "required"),
     ]
 
 

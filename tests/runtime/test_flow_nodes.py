@@ -420,3 +420,20 @@ async def test_an_instance_shows_its_record_as_each_viewer_may_see_it(api):
     as_admin = (await api.client.get(url)).json()["record"]
     assert as_admin["amount"] == 88 and as_admin["reply"] == "内部备注"
     assert (await api.client.get(url, headers=stranger_headers)).status_code == 404
+
+
+async def test_a_new_role_holder_gets_the_next_tasks_at_once(api):
+    """The org chart is kept per process until the database says roles, managers or departments changed."""
+    await api.import_app(shop(CHILD))
+    mia, _ = await give_role(api, "mia", "manager")
+
+    async def assignees() -> set[int]:
+        started = await trigger(api, "order", await create(api, "order", {"no": "R"}), "child_review")
+        return {t["assignee"] for t in started["tasks"] if t["status"] == "pending"}
+
+    assert await assignees() == {mia}
+    max_, _ = await give_role(api, "max", "manager")
+    assert await assignees() == {mia, max_}
+    async with api.platform.engine.begin() as conn:
+        await conn.execute(user_roles.delete().where(user_roles.c.user_id == mia))
+    assert await assignees() == {max_}

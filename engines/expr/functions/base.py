@@ -28,6 +28,12 @@ class Function(ABC):
     doc: ClassVar[tuple[str, str]]  # (zh, en)
     signature: ClassVar[str]  # shown to builders, e.g. "ROUND(number, digits?) → number"
     aggregate: ClassVar[bool] = False
+    parts: ClassVar[bool] = False  # the value has named parts, read with `.name` (DECIDE(...).rate)
+    browser: ClassVar[bool] = True  # the browser's evaluator (frontend/src/expr) knows it too
+
+    def bind(self, call, scope) -> None:
+        """Called by the checker before the arguments: a function that reads the app itself (DECIDE reads its
+        decision tables) keeps on the call what it needs from the scope."""
 
     @abstractmethod
     def check(self, call, args: list[T]) -> T:

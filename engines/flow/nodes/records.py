@@ -102,10 +102,12 @@ class CreateRecord(NodeType):
             run.request(token, lambda rid: WriteRecord("create", node.form, None, values, rid))
         else:
             run.emit(WriteRecord("create", node.form, None, values))
+            run.log(node.id, "record_created", detail={"form": node.form})
             run.advance(token)
 
     def resume(self, run, token, node, event):
         run.set_variable(node.into, event.value)
+        run.log(node.id, "record_created", detail={"form": node.form, "id": event.value})
         run.advance(token)
 
 
@@ -144,6 +146,7 @@ class UpdateRecord(NodeType):
         form, record_id = _target(run, node)
         if record_id is not None:
             run.emit(WriteRecord("update", form, record_id, values))
+            run.log(node.id, "record_updated", detail={"form": form, "id": record_id, "fields": sorted(values)})
             if node.target is None:
                 run.update_record(values)
         else:
@@ -161,6 +164,7 @@ class DeleteRecord(NodeType):
         form, record_id = _target(run, node)
         if record_id is not None:
             run.emit(WriteRecord("delete", form, record_id))
+            run.log(node.id, "record_deleted", detail={"form": form, "id": record_id})
         run.advance(token)
 
 

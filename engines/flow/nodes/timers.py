@@ -49,6 +49,7 @@ class Delay(NodeType):
         run.schedule(token, node.id, "delay", at)
 
     def resume(self, run, token, node, event):
+        run.log(node.id, "waited")
         run.advance(token)
 
 
@@ -86,9 +87,11 @@ class WaitUntil(NodeType):
     def resume(self, run, token, node, event):
         timer = run.timers.get(getattr(event, "timer", None) or "")
         if timer is not None and timer.purpose == "wait_timeout":
+            run.log(node.id, "timeout")
             run.advance(token, "timeout")
         elif timer is not None or node.condition is None or run.value(node.id, "condition"):
             run.cancel_timers(token.id, node.id)
+            run.log(node.id, "reached")
             run.advance(token, "reached")
 
 

@@ -70,7 +70,7 @@ ERRORS = [
     ("customer.leader.nme", "expr_unknown_field", 16, {"form": "leader", "name": "nme"}),
     ("lines.qtty", "expr_unknown_field", 6, {"form": "order.lines", "name": "qtty"}),
     ("SUM(gifts.prize)", "expr_unknown_field", 10, {"form": "product", "name": "prize"}),
-    ("DECIDE('a').rate", "expr_unknown_field", 0, {"name": "rate"}),  # no values with parts yet
+    ("DECIDE('a').rate", "expr_unknown_decision", 7, {"name": "a"}),  # the scope has no decision tables
     ("amount.x", "expr_not_relation", 0, {"name": "amount"}),
     ("customer.name.x", "expr_not_relation", 9, {"name": "name"}),
     ("1 + customer.leader.level.x", "expr_not_relation", 20, {"name": "level"}),

@@ -8,6 +8,7 @@ import pytest
 
 from engines.expr import FUNCTIONS, parse
 from engines.expr.ast import Call, walk
+from tests.engines.expr import test_decide
 from tests.runtime.expr import test_agreement
 from tests.runtime.expr.lab import Lab, same
 
@@ -147,7 +148,8 @@ def _calls(text: str) -> set[str]:
 
 def test_every_registered_function_has_an_agreement_case():
     covered = set()
-    for text in [e for cases in CASES.values() for e in cases] + CONDITIONS + THROUGH + test_agreement.EXPRESSIONS:
+    for text in [e for cases in CASES.values() for e in cases] + CONDITIONS + THROUGH + test_agreement.EXPRESSIONS \
+            + test_decide.EXPRESSIONS:
         covered |= _calls(text)
     missing = sorted(set(FUNCTIONS.keys()) - covered)
     assert not missing, f"functions without a Python/SQL agreement case: {missing}"

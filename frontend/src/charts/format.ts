@@ -1,0 +1,36 @@
+/** Numbers and cells as the chart renderers print them. */
+import type { Lang } from '../i18n';
+import { chartLabel } from './labels';
+import type { CellValue, RefValue } from './types';
+
+export function formatNumber(value: number | null | undefined, lang: Lang): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '';
+  return new Intl.NumberFormat(lang, { maximumFractionDigits: 2 }).format(value);
+}
+
+/** 0.25 → "+25.0%", -0.125 → "-12.5%"; no change to show → "". */
+export function formatChange(change: number | null | undefined): string {
+  if (change === null || change === undefined || !Number.isFinite(change)) return '';
+  const percent = (change * 100).toFixed(1);
+  return `${change > 0 ? '+' : ''}${percent}%`;
+}
+
+/** 0.625 → "62.5%". */
+export function formatPercent(share: number | null | undefined): string {
+  if (share === null || share === undefined || !Number.isFinite(share)) return '';
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+export function isRef(value: CellValue): value is RefValue {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'label' in value;
+}
+
+/** A table cell: relations by their label, yes/no in words, numbers grouped, blanks empty. */
+export function cellText(value: CellValue | undefined, lang: Lang): string {
+  if (value === null || value === undefined || value === '') return '';
+  if (Array.isArray(value)) return value.map((v) => cellText(v, lang)).join(lang === 'zh-CN' ? '、' : ', ');
+  if (isRef(value)) return value.label ?? (value.id === null ? '' : String(value.id));
+  if (typeof value === 'boolean') return chartLabel(lang, value ? 'yes' : 'no');
+  if (typeof value === 'number') return formatNumber(value, lang);
+  return String(value);
+}
