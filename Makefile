@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public frontend/index.html frontend/package.json frontend/vite.config.* frontend/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: run test test-python test-frontend bench serve clean browser-deps
+.PHONY: run test test-python test-frontend bench serve clean browser-deps ops-deps
 
 run: $(VENV)/.installed frontend/dist/index.html
 	$(VENV)/bin/nocode bootstrap
@@ -37,13 +37,23 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
+# Installer tests check the rendered nginx site with Debian's `nginx -t`; policy-rc.d keeps apt from starting it.
+ops-deps:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		echo "installing nginx"; \
+		own_policy=0; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; \
+			chmod +x /usr/sbin/policy-rc.d; own_policy=1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; status=$$?; \
+		[ $$own_policy = 1 ] && rm -f /usr/sbin/policy-rc.d; exit $$status; \
+	fi
+
 # Browser tests run in their own pytest process: sync Playwright keeps an event loop on the main thread.
-test: $(VENV)/.installed frontend/dist/index.html browser-deps
+test: $(VENV)/.installed frontend/dist/index.html browser-deps ops-deps
 	cd frontend && npm test
 	$(PY) -m pytest -q --ignore=tests/e2e
 	$(PY) -m pytest -q tests/e2e
 
-test-python: $(VENV)/.installed
+test-python: $(VENV)/.installed ops-deps
 	$(PY) -m pytest -q --ignore=tests/e2e
 
 bench: $(VENV)/.installed

@@ -21,6 +21,8 @@ from bench.imports import generate_files, imports_markdown, imports_text, run_im
 from bench.inserts import Run, pg_create, pg_drop, run_inserts
 from bench.jobs import jobs_markdown, jobs_text, run_jobs
 from bench.reports import reports_markdown, reports_text, run_reports
+from bench.rules import rules_markdown, rules_text
+from bench.rules import run as run_rules
 from bench.report import expr_text, machine, markdown, text_table
 from bench.validation import RECORDS as VALIDATION_RECORDS
 from bench.validation import run_validation, validation_markdown, validation_text
@@ -28,15 +30,16 @@ from bench.validation import run_validation, validation_markdown, validation_tex
 PG_URL = os.environ.get("NOCODE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 BASE_ROWS = 20_000
 SEED = 20240601
-SECTIONS = ("inserts", "expressions", "imports", "validation", "jobs", "flows", "reports")
+SECTIONS = ("inserts", "expressions", "imports", "validation", "jobs", "flows", "reports", "rules")
 HEADINGS = {"inserts": "## Bulk insert", "expressions": "## Expressions", "imports": "## Spreadsheet import",
             "validation": "## Record validation", "jobs": "## Background jobs and timers", "flows": "## Flows",
-            "reports": "## Reports"}
+            "reports": "## Reports", "rules": "## Rules"}
 IMPORT_ROWS = 20_000
 JOB_TIMERS = 2_000
 FLOW_INSTANCES = 1_000  # persisted approvals per database (the in-memory engine runs ten times as many)
 FLOW_TIMERS = 1_000
 REPORT_ORDERS = 200_000
+RULE_CUSTOMERS = 100_000
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -63,7 +66,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help=f"due flow timers fired at once in the flows section (default {FLOW_TIMERS:,})")
     parser.add_argument("--report-orders", type=int, default=None,
                         help=f"orders in the reports section (default {REPORT_ORDERS:,} × scale)")
+    parser.add_argument("--rule-customers", type=int, default=None,
+                        help=f"customers in the rules section (default {RULE_CUSTOMERS:,} × scale)")
     args = parser.parse_args(argv)
+    if args.rule_customers is None:
+        args.rule_customers = max(1000, round(RULE_CUSTOMERS * args.scale))
     if args.report_orders is None:
         args.report_orders = max(1000, round(REPORT_ORDERS * args.scale))
     args.sections = args.section or [s.strip() for s in args.sections.split(",") if s.strip()]
@@ -144,6 +151,13 @@ async def main(args: argparse.Namespace) -> int:
     if "reports" in args.sections:
         reports_found = await run_reports(["sqlite", "postgresql"] if args.db == "both" else [args.db],
                                           args.report_orders, args.repeat, log=lambda m: print(m, flush=True))
+    rules_found = None
+    if "rules" in args.sections:
+        rules_found = {}
+        for database in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
+            print(f"rules on {database}: {args.rule_customers:,} customers", flush=True)
+            rules_found[database] = await run_rules(database, args.rule_customers, args.repeat, 300,
+                                                    log=lambda m: print(m, flush=True))
     print()
     if runs:
         print(text_table(runs))
@@ -159,6 +173,8 @@ async def main(args: argparse.Namespace) -> int:
         print(flows_text(flows_report))
     if reports_found is not None:
         print(reports_text(reports_found))
+    if rules_found is not None:
+        print(rules_text(rules_found))
     if str(args.out) != "-":
         command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         kept = previous_sections(args.out, [s for s in SECTIONS if s not in args.sections])
@@ -170,7 +186,8 @@ async def main(args: argparse.Namespace) -> int:
                   "jobs": jobs_markdown(jobs_report) if jobs_report else None,
                   "flows": flows_markdown(flows_report) if flows_report else None,
                   "reports": reports_markdown(reports_found, args.report_orders, args.repeat)
-                  if reports_found else None}
+                  if reports_found else None,
+                  "rules": rules_markdown(rules_found, args.rule_customers, args.repeat) if rules_found else None}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(markdown(runs, machine(pg_version), command.strip(), args.repeat, notes, expr=expr,
                                      blocks=blocks, kept=kept))

@@ -101,6 +101,7 @@ def markdown(runs: list[Run], info: dict[str, str], command: str, repeat: int, n
     out += blocks.get("jobs") or kept.get("jobs", [])
     out += blocks.get("flows") or kept.get("flows", [])
     out += blocks.get("reports") or kept.get("reports", [])
+    out += blocks.get("rules") or kept.get("rules", [])
     out += [
         "Run it with `make bench` or `.venv/bin/python -m bench [--scale 1.0] [--db sqlite|postgresql|both] "
         "[--repeat N] [--sections inserts,expressions] [--expr-records N] [--expr-rows N] "

@@ -278,6 +278,36 @@ async def run(database: str, customers: int, repeat: int, writes: int, log=print
     return found
 
 
+# ---- the "rules" section of python -m bench ------------------------------------------------------------------------
+def rules_text(found: dict[str, dict]) -> str:
+    lines = ["rules (ours ÷ hand-written SQL)"]
+    for database, f in found.items():
+        for name in ("retag", "rfm"):
+            ours, hand, _ = f[name]
+            lines.append(f"  {database:<10} {name:<6} {ours * 1000:9.1f} ms / {hand * 1000:9.1f} ms = {ours / hand:5.2f}")
+    return "\n".join(lines)
+
+
+def rules_markdown(found: dict[str, dict], customers: int, repeat: int) -> list[str]:
+    lines = ["## Rules", "",
+             f"Set-based rule runs over {customers:,} customers and {2 * customers:,} orders (`bench/rules.py`), best of "
+             f"{repeat}: *re-tag* runs a 3-condition tagging rule (`POST …/rules/{{rule}}/run`: the new values in one "
+             "INSERT … SELECT, one UPDATE … FROM, tag provenance and audit rows) against the two UPDATEs a person "
+             "would write (add where the condition holds, remove where not — no provenance, no audit); *RFM* scores "
+             "recency, frequency and money in quintiles against one hand-written NTILE UPDATE. *One write*: a single "
+             "record created through the write path without rules, with a rule that changes nothing, and with a rule "
+             "that tags the record. Aim from issue 14: ratio ≤ 2 for batch rules.", "",
+             "| database | re-tag (ours / hand) | ratio | RFM (ours / hand) | ratio | one write | + rule, no change | "
+             "+ rule tags it |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for database, f in found.items():
+        (ro, rh, _), (fo, fh, _), e = f["retag"], f["rfm"], f["event"]
+        lines.append(f"| {database} | {ro * 1000:.0f} / {rh * 1000:.0f} ms | **{ro / rh:.2f}** | "
+                     f"{fo * 1000:.0f} / {fh * 1000:.0f} ms | **{fo / fh:.2f}** | {e['without'] * 1000:.2f} ms | "
+                     f"+{(e['evaluated'] - e['without']) * 1000:.2f} ms | +{(e['tagging'] - e['without']) * 1000:.2f} ms |")
+    lines += ["", "Run just this section with `.venv/bin/python -m bench rules [--db …] [--rule-customers N]`.", ""]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.rules", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

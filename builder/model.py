@@ -6,8 +6,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engines.access import RoleDef
+from engines.customers.definition import IdentityDef
 from engines.form.definition import FormDef
 from engines.form.fields.base import KEY_PATTERN
+from engines.integration.definition import ConnectorDef
 from engines.print.template import PrintTemplateDef
 from engines.report.dashboards import DashboardDef
 from engines.report.definition import ReportDef
@@ -65,6 +67,10 @@ class AppDef(BaseModel):
     print_templates: list[PrintTemplateDef] = Field(default_factory=list, max_length=500)
     roles: list[RoleDef] = Field(default_factory=list, max_length=200,
                                  description="who may do what: operations per form, field access, row scopes")
+    identity: IdentityDef | None = Field(default=None, description=(
+        "the customer form, the fields holding identities and the channels events come from (docs/customers.md)"))
+    connectors: list[ConnectorDef] = Field(default_factory=list, max_length=100, description=(
+        "HTTP connectors: auth by secret name, rate limit, outbound and inbound operations (docs/integration.md)"))
     menus: list[MenuDef] = Field(default_factory=list)
     data: dict[str, list[dict[str, Any]]] = Field(
         default_factory=dict, description="seed records per form key; '$id' names a record, {'$ref': id} links to it")

@@ -12,6 +12,7 @@ from engines.expr.ast import Call, walk
 from engines.form.fields import FIELD_MODELS, FIELD_TYPES
 from engines.form.fields.base import SYSTEM_FIELDS, Context, FieldError
 from engines.form.record import coerce_value
+from engines.customers import identity_problems
 from engines.flow import validate_flows
 from engines.print import DEFAULT_KEY, syntax_error
 from engines.problems import Problem, ProblemsError, pointer
@@ -19,6 +20,7 @@ from engines.report.dashboards import dashboard_problems
 from engines.report.validate import report_problems as validate_reports
 from engines.rules import problem_from_pydantic as rule_problem_from_pydantic
 from engines.rules import validate_rules
+from engines.integration import connector_problems, flow_connector_problems
 
 # A title must be a short readable value.
 _TITLE_TYPES = {"text", "autonumber", "phone", "email", "number", "money", "select", "date", "url"}
@@ -37,11 +39,15 @@ def validate_app(doc: Any) -> AppDef:
     problems += _cross_references(doc)
     if app is not None:
         problems += decision_problems(app)
+        if app.identity is not None:
+            problems += [p.under("/identity") for p in identity_problems(app.identity, {f.key: f for f in app.forms})]
     if app is not None and not problems:
         problems += expression_problems(app)
         problems += flow_problems(app)
         problems += report_problems(app, doc)
         problems += rule_problems(app)
+        problems += connector_problems(app.connectors, {f.key: f for f in app.forms})
+        problems += flow_connector_problems(app.flows, app.connectors)
     unique: dict[tuple[str, str], Problem] = {}
     for p in problems:
         unique.setdefault((p.path, p.code), p)

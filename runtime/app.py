@@ -17,14 +17,17 @@ from engines.problems import Problem, ProblemsError, pointer
 from runtime.db import create_engine
 from runtime.deps import Platform, request_lang
 from runtime.errors import ApiError
+from runtime.observability import RequestObserver
 from runtime.routes.admin import router as admin_router
 from runtime.routes.auth import router as auth_router
 from runtime.routes.calendar import router as calendar_router
+from runtime.routes.customers import router as customers_router
 from runtime.routes.dedupe import router as dedupe_router
 from runtime.routes.expr import router as expr_router
 from runtime.routes.files import UPLOAD_PATH
 from runtime.routes.files import router as files_router
 from runtime.routes.flows import router as flows_router  # registers the flow_timer job kind too
+from runtime.routes.health import router as health_router
 from runtime.routes.notifications import router as notifications_router
 from runtime.routes.printing import router as printing_router
 from runtime.routes.records import router as records_router
@@ -32,6 +35,8 @@ from runtime.routes.regions import router as regions_router
 from runtime.routes.reports import router as reports_router
 from runtime.routes.rules import router as rules_router  # registers the rule_schedule job kind too
 from runtime.routes.tags import router as tags_router
+from runtime.routes.webhooks import router as webhooks_router  # registers the webhook_delivery job kind
+from runtime.routes.connectors import router as connectors_router  # registers the connector_call job kind
 from runtime.settings import Settings
 from runtime.tables import SchemaCache
 
@@ -61,10 +66,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    regions_router, printing_router, admin_router, flows_router, reports_router,
                    notifications_router, calendar_router, tags_router, rules_router):
         app.include_router(router)
+    app.include_router(webhooks_router)
+    app.include_router(connectors_router)
+    app.include_router(health_router)
+    app.include_router(customers_router)
     _add_error_handlers(app)
     _serve_api_docs(app)
     _serve_frontend(app, settings.frontend_dir)
-    return BodyLimit(app, settings.max_body_bytes, own_limit=(UPLOAD_PATH,), import_limit=settings.max_import_bytes)
+    limited = BodyLimit(app, settings.max_body_bytes, own_limit=(UPLOAD_PATH,), import_limit=settings.max_import_bytes)
+    return RequestObserver(limited, settings)
 
 
 def _reply(request: Request, error: ApiError) -> JSONResponse:

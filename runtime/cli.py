@@ -1,5 +1,5 @@
 """The `nocode` command: serve, worker, migrate, create-admin, reset-password, import-template, export-app,
-bootstrap."""
+bootstrap, and the operations commands install, upgrade, backup, restore, doctor."""
 from __future__ import annotations
 
 import argparse
@@ -13,13 +13,16 @@ from sqlalchemy import func, select
 
 from engines.problems import ProblemsError
 from runtime.errors import ApiError
-from runtime.settings import Settings
+from runtime.settings import ConfigError, Settings
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "scrm_app.json"
 
 
 def _settings(args) -> Settings:
-    return Settings.from_env(database_url=getattr(args, "database_url", None))
+    try:
+        return Settings.from_env(getattr(args, "config", None), database_url=getattr(args, "database_url", None))
+    except ConfigError as e:
+        raise SystemExit(f"config: {e}")
 
 
 async def _with_engine(settings: Settings, work):
@@ -37,7 +40,9 @@ def cmd_migrate(args) -> None:
 
     settings = _settings(args)
     asyncio.run(_with_engine(settings, upgrade))
-    print(f"database is at the newest migration: {settings.database_url}")
+    from runtime.observability import safe_url
+
+    print(f"database is at the newest migration: {safe_url(settings.database_url)}")
 
 
 async def _create_admin(engine, username: str, password: str) -> int:
@@ -194,28 +199,101 @@ def cmd_bootstrap(args) -> None:
 
 def cmd_serve(args) -> None:
     import os
+    import shutil
+    import tempfile
 
     import uvicorn
 
+    from runtime.observability import uvicorn_log_config
+
+    settings = _settings(args)  # a broken config is named here, not in every worker process
     if args.database_url:
         os.environ["NOCODE_DATABASE_URL"] = args.database_url
-    print(f"serving on http://{args.host}:{args.port}")
-    uvicorn.run("runtime.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="info", proxy_headers=True)
+    if settings.config_file:  # the worker processes read the same file
+        os.environ["NOCODE_CONFIG"] = str(settings.config_file)
+    shared_metrics = None
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics sums every process
+        shared_metrics = tempfile.mkdtemp(prefix="nocode-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared_metrics
+    print(f"serving on http://{args.host}:{args.port}", flush=True)
+    try:
+        uvicorn.run("runtime.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                    log_config=uvicorn_log_config(settings), access_log=False, proxy_headers=True)
+    finally:
+        if shared_metrics:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
 
 
 def cmd_worker(args) -> None:
     """Runs background jobs only (timers, escalations, schedules, webhooks); as many as you like on PostgreSQL."""
     from runtime.jobs import run_worker
+    from runtime.observability import configure_logging, safe_url
 
     settings = _settings(args)
+    configure_logging(settings)
 
     def ready(runner) -> None:
-        print(f"worker {runner.worker_id} running jobs ({runner.concurrency} at once) from {settings.database_url}",
-              flush=True)
+        print(f"worker {runner.worker_id} running jobs ({runner.concurrency} at once) from "
+              f"{safe_url(settings.database_url)}", flush=True)
 
     asyncio.run(run_worker(settings, concurrency=args.concurrency, ready=ready))
     print("worker stopped", flush=True)
+
+
+def cmd_backup(args) -> None:
+    """Database and uploads into one archive, while the server keeps running."""
+    from runtime.backup import BackupError, make_backup
+    from runtime.routes.health import code_version
+
+    settings = _settings(args)
+    try:
+        manifest, path = asyncio.run(_with_engine(
+            settings, lambda e: make_backup(e, settings, Path(args.file), code_version())))
+    except BackupError as e:
+        raise SystemExit(f"backup failed: {e}")
+    rows = sum(manifest.tables.values())
+    print(f"wrote {path}: {rows} rows in {len(manifest.tables)} tables, {manifest.files} files "
+          f"({manifest.file_bytes} bytes), schema revision {manifest.revision}")
+    for missing in manifest.missing_files:
+        print(f"  warning: {missing} is in the files table but not on disk", file=sys.stderr)
+
+
+def cmd_restore(args) -> None:
+    from runtime.backup import BackupError, restore_backup
+
+    settings = _settings(args)
+    try:
+        manifest = asyncio.run(_with_engine(
+            settings, lambda e: restore_backup(e, settings, Path(args.file), force=args.force)))
+    except BackupError as e:
+        raise SystemExit(f"restore refused: {e}")
+    print(f"restored {sum(manifest.tables.values())} rows and {manifest.files} files from {args.file} "
+          f"(made {manifest.created_at} by nocode {manifest.nocode_version} on {manifest.database})")
+
+
+def cmd_upgrade(args) -> None:
+    from runtime.install import upgrade_with_backup
+
+    settings = _settings(args)
+    backup_dir = Path(args.backup_dir) if args.backup_dir else None
+    asyncio.run(_with_engine(settings, lambda e: upgrade_with_backup(e, settings, backup=not args.no_backup,
+                                                                      backup_dir=backup_dir)))
+
+
+def cmd_doctor(args) -> None:
+    from runtime.doctor import FAIL, diagnose, render
+
+    settings = _settings(args)
+    checks = asyncio.run(diagnose(settings))
+    print(json.dumps([c.as_dict() for c in checks], ensure_ascii=False, indent=1) if args.json else render(checks))
+    if any(c.status == FAIL for c in checks):
+        raise SystemExit(1)
+
+
+def cmd_install(args) -> None:
+    from runtime.install import run_installer
+
+    raise SystemExit(run_installer(args))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -225,6 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     def command(name: str, handler, help: str):
         sub = commands.add_parser(name, help=help)
         sub.add_argument("--database-url", help="overrides NOCODE_DATABASE_URL")
+        sub.add_argument("--config", help="TOML config file (NOCODE_CONFIG; /etc/nocode/nocode.toml when it exists)")
         sub.set_defaults(handler=handler)
         return sub
 
@@ -249,6 +328,20 @@ def main(argv: list[str] | None = None) -> None:
     exp.add_argument("-o", "--output")
     boot = command("bootstrap", cmd_bootstrap, "first-run set-up: migrate, install the SCRM app, create an admin")
     boot.add_argument("--template", default=str(TEMPLATE))
+    backup = command("backup", cmd_backup, "write database and uploaded files to one archive (safe while running)")
+    backup.add_argument("file", help="the archive to write (.tar.gz); a directory gets a dated name")
+    restore = command("restore", cmd_restore, "load a backup into an empty database and put its files back")
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace everything in a database that holds data")
+    upgrade = command("upgrade", cmd_upgrade, "back up, then bring the database to this version's migrations")
+    upgrade.add_argument("--no-backup", action="store_true", help="skip the backup taken before migrating")
+    upgrade.add_argument("--backup-dir", help="where the pre-upgrade backup goes (default DATA_DIR/backups)")
+    doctor = command("doctor", cmd_doctor, "check config, database, migrations, disk and workers")
+    doctor.add_argument("--json", action="store_true", help="the checks as JSON")
+    from runtime.install import add_arguments as add_install_arguments
+
+    add_install_arguments(command("install", cmd_install, "install on this server: database, config, admin, "
+                                                          "systemd units, nginx site, compose file"))
     args = parser.parse_args(argv)
     args.handler(args)
 

@@ -567,6 +567,10 @@ async def next_turn(conn: AsyncConnection, series: str) -> int:
 
 @effect(fx.HttpRequest)
 async def _on_http_request(run: Run, item: fx.HttpRequest) -> None:
+    if item.connector is not None:  # through the app's connector: auth, rate limit, mappings (runtime/connectors.py)
+        from runtime.connectors import enqueue_flow_call
+
+        return await enqueue_flow_call(run, item)
     payload = {"url": item.url, "method": item.method, "headers": item.headers, "timeout": item.timeout_seconds}
     if item.body is not None:
         try:
@@ -697,6 +701,10 @@ async def _http_job(ctx: JobContext, payload: dict) -> None:
     """Call out, then hand the answer to the waiting instance in a transaction of its own. 5xx, 408/425/429 and
     network errors are retried; after the last attempt the instance gets status 0 (or the last 5xx) and takes
     its "failed" edge rather than waiting for ever. A repeat answer is ignored by the engine."""
+    if payload.get("connector"):
+        from runtime.connectors import flow_call
+
+        return await flow_call(ctx, payload)
     headers = {**(payload.get("headers") or {}), "Idempotency-Key": ctx.idempotency_key}
     last = _last_attempt(ctx)
     try:

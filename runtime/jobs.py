@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from engines._registry import Registry
 from runtime.models import jobs
+from runtime.observability import Heartbeat
 from runtime.settings import Settings
 
 __all__ = ["JOBS", "JobContext", "JobKind", "PermanentError", "Runner", "enqueue", "enqueue_many", "job",
@@ -208,7 +209,8 @@ class Runner:
 
     def __init__(self, engine: AsyncEngine, settings: Settings, *, concurrency: int | None = None,
                  poll_seconds: float | None = None, lease_seconds: float | None = None, worker_id: str | None = None,
-                 http_transport: httpx.AsyncBaseTransport | None = None, keep_done: timedelta = timedelta(days=7)):
+                 http_transport: httpx.AsyncBaseTransport | None = None, keep_done: timedelta = timedelta(days=7),
+                 role: str = "serve"):
         self.engine, self.settings = engine, settings
         self.concurrency = max(1, concurrency or settings.jobs_concurrency)
         self.poll_seconds = poll_seconds or settings.jobs_poll_seconds
@@ -226,6 +228,7 @@ class Runner:
         self._wake: asyncio.Event | None = None
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self.http: httpx.AsyncClient | None = None
+        self.heartbeat = Heartbeat(engine, self.worker_id, role, self.concurrency)  # who is alive, for health checks
 
     @property
     def is_postgresql(self) -> bool:
@@ -270,12 +273,14 @@ class Runner:
             await self._listener.close()
         if self.http is not None:
             await self.http.aclose()
+        await self.heartbeat.stop()
 
     # The loop: one cheap read when idle ("when is the next job due?"), a claim only when something is due.
     async def _loop(self) -> None:
         last_maintenance, failures = 0.0, 0
         while not self._stopping:
             self._wake.clear()
+            await self.heartbeat.beat(len(self._running))
             try:
                 if time.monotonic() - last_maintenance > max(1.0, self.lease.total_seconds() / 3):
                     await self._maintain()
@@ -462,7 +467,7 @@ async def run_worker(settings: Settings, concurrency: int | None = None, grace: 
     from runtime.db import create_engine
 
     engine = create_engine(settings.database_url)
-    runner = Runner(engine, settings, concurrency=concurrency)
+    runner = Runner(engine, settings, concurrency=concurrency, role="worker")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

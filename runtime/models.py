@@ -417,3 +417,144 @@ rule_state = Table(
     Column("value", Json),
     Column("updated_at", DateTime, nullable=False),
 )
+
+# Job runners alive (runtime/jobs.py Runner): one row per process, refreshed every few seconds and deleted on a clean
+# stop; /api/health and `nocode doctor` count the rows seen in the last 30 seconds (migration 0013).
+worker_heartbeats = Table(
+    "worker_heartbeats", metadata,
+    Column("worker_id", String(100), primary_key=True),
+    Column("role", String(20), nullable=False),  # serve (jobs inside an API process) or worker (`nocode worker`)
+    Column("hostname", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("concurrency", Integer, nullable=False),
+    Column("running", Integer, nullable=False, server_default="0"),  # jobs running at the last beat
+    Column("started_at", DateTime, nullable=False),
+    Column("seen_at", DateTime, nullable=False, index=True),
+)
+
+# Outbound webhooks (runtime/webhooks.py, migration 0011): an app's subscriptions and every delivery with its outcome.
+# `secret` is sealed with the platform key (runtime/secrets.py): it signs each delivery, so it must be readable.
+webhooks = Table(
+    "webhooks", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("url", String(2000), nullable=False),
+    Column("events", Json, nullable=False),  # ["order.created", "order.*", "*"]
+    Column("description", String(200)),
+    Column("secret", Text, nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("failures", Integer, nullable=False, server_default="0"),  # consecutive dead deliveries
+    Column("disabled_reason", String(40)),  # failures: switched off by the platform
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("key", String(40), nullable=False, unique=True),  # X-Nocode-Delivery; the job finds its delivery by it
+    Column("webhook_id", Integer, ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(120), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("status", String(12), nullable=False),  # pending, retrying, succeeded, dead
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("response_status", Integer),
+    Column("response_body", Text),
+    Column("last_error", Text),
+    Column("redelivery_of", BigInteger),
+    Column("created_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
+)
+
+# Bumped whenever an app's subscriptions change; every record write reads it in the statement it runs anyway.
+webhook_versions = Table(
+    "webhook_versions", metadata,
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+# Secrets connectors authenticate with, sealed with a key derived from NOCODE_SECRET_KEY; never read back by the API.
+platform_secrets = Table(
+    "platform_secrets", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# A connector's calls in its current rate-limit window, shared by every process (one row per connector).
+connector_windows = Table(
+    "connector_windows", metadata,
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True),
+    Column("connector", String(40), primary_key=True),
+    Column("window_start", BigInteger, nullable=False),  # seconds since the epoch, a multiple of the window
+    Column("calls", Integer, nullable=False),
+)
+
+# What connectors did and where they were refused (a value the form would not take, a bad signature), newest last.
+integration_log = Table(
+    "integration_log", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("connector", String(40), nullable=False),
+    Column("operation", String(40), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("level", String(10), nullable=False),  # info, error
+    Column("code", String(60), nullable=False),
+    Column("message", Text),
+    Column("detail", Json),
+    Index("ix_integration_log_app_connector", "app_id", "connector", "id"),
+)
+
+# Channel ingestion and identity unification (runtime/customer_events.py, migration 0012). `customer_id` is a record
+# of the app's identity form (its `identity.form`). Events are the behaviour trail, newest first per customer.
+customer_events = Table(
+    "customer_events", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", BigInteger, nullable=False),
+    Column("channel", String(40), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("external_id", String(100)),  # the channel's own event id: a resent event is taken once
+    Column("identities", Json),  # kind → normalised value, as the event carried them
+    Column("data", Json),
+    Index("ix_customer_events_trail", "app_id", "customer_id", "occurred_at"),
+    Index("ix_customer_events_recent", "app_id", "occurred_at"),
+    UniqueConstraint("app_id", "channel", "external_id", name="uq_customer_events_external"),
+)
+
+# One row per identity an app knows: (kind, scope, value) → customer. `scope` is the channel for kinds unique only
+# within one (OpenID), else ""; `channel` is where the identity was first seen.
+customer_identities = Table(
+    "customer_identities", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("scope", String(40), nullable=False, server_default=""),
+    Column("value", String(255), nullable=False),
+    Column("customer_id", BigInteger, nullable=False),
+    Column("channel", String(40)),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("app_id", "kind", "scope", "value", name="uq_customer_identities_key"),
+    Index("ix_customer_identities_customer", "app_id", "customer_id"),
+)
+
+# Customers folded into another: by an event that tied them together, or by hand. `reason` names the identities
+# that linked them; `snapshot` is the merged record as it was.
+customer_merges = Table(
+    "customer_merges", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("survivor_id", BigInteger, nullable=False),
+    Column("merged_id", BigInteger, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("by", Integer),  # who merged by hand; empty when an event did
+    Column("reason", Json),
+    Column("snapshot", Json),
+    Index("ix_customer_merges_survivor", "app_id", "survivor_id"),
+)

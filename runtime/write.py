@@ -30,7 +30,7 @@ from runtime.audit import record_audit
 from runtime.models import audit_log, autonumber_counters, departments, users
 from runtime.permissions import Access
 from runtime.records import form_store
-from runtime.reports import data_changed
+from runtime.webhooks import written
 from runtime.settings import Settings
 from runtime.tables import AppSchema, FieldStore, FormStore
 
@@ -113,7 +113,7 @@ class RecordWriter:
         recompute = await self.refresh(form.key, ids)
         await self._run_rules(form.key, ids, None, recompute)
         await self._start_flows(form.key, ids, None)
-        await data_changed(self.conn, self.schema.app_id)
+        await written(self, form.key, "created", ids)  # report caches and webhooks (no query without webhooks)
         return ids
 
     async def _run_rules(self, form_key: str, ids: list[int], changed: set[str] | None, recompute) -> None:
@@ -309,7 +309,7 @@ class RecordWriter:
         if changed:
             await self._run_rules(form.key, [record_id], set(changed), recompute)
             await self._start_flows(form.key, [record_id], set(changed))
-        await data_changed(self.conn, self.schema.app_id)
+        await written(self, form.key, "updated", [record_id] if changed else [], set(changed))
 
     # ---- delete ------------------------------------------------------------------------------------------------
     async def delete(self, form_key: str, record_id: int) -> None:
@@ -338,7 +338,7 @@ class RecordWriter:
                         .returning(other.table.c.id))).scalars()
                 recompute.mark(other.key, sources, [store.key])
         await recompute.run()
-        await data_changed(self.conn, self.schema.app_id)
+        await written(self, form.key, "deleted", [record_id], snapshot={"id": record_id, **_jsonable(snapshot)})
 
     async def _delete_children(self, form: FormStore, ids: list[int]) -> None:
         for store in form.fields.values():

@@ -97,6 +97,9 @@ class HttpRequest:
     body: str | None
     wait: bool
     timeout_seconds: int = 10
+    connector: str | None = None  # sent through the app's connector (auth, rate limit, mappings) instead of `url`
+    operation: str | None = None
+    scope: dict | None = None  # what the connector's mappings read: the record and the flow's variables
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,14 @@
-"""Sign-in and sign-out, the current user with their sessions and password, and health."""
+"""Sign-in and sign-out, the current user with their sessions and password."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from runtime.auth import issue_token, roles_by_app
 from runtime.deps import CurrentUser, PersonUser, PlatformDep, client_ip, request_lang
 from runtime.errors import not_found
-from runtime.migrate import current_revision
 from runtime.models import apps, department_members, departments
 from runtime.sessions import Throttled, change_own_password, open_session, open_sessions, revoke_sessions, sign_in
 
@@ -97,15 +96,3 @@ async def change_password(body: PasswordChange, request: Request, user: PersonUs
     except Throttled as e:
         return _throttled(request, e)
     return await _token_for(platform, user, request)
-
-
-@router.get("/health")
-async def health(platform: PlatformDep) -> dict:
-    try:
-        async with platform.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        current, head = await current_revision(platform.engine)
-        database = "ok" if current == head else f"migrations pending ({current} → {head})"
-    except Exception as e:  # health must answer even when the database does not
-        database = f"unreachable: {type(e).__name__}"
-    return {"status": "ok" if database == "ok" else "degraded", "database": database}

@@ -44,7 +44,7 @@ async def test_expired_tampered_and_foreign_tokens_are_refused(api):
 async def test_health_and_schema_are_public(api):
     api.client.headers.pop("Authorization")
     health = await api.client.get("/api/health")
-    assert health.status_code == 200 and health.json() == {"status": "ok", "database": "ok"}
+    assert health.status_code == 200 and health.json()["database"] == "ok"  # the rest: tests/runtime/test_health.py
     schema = await api.client.get("/api/schema/app.json")
     assert schema.status_code == 200 and schema.json()["title"] == "nocode.app/v1"
     for url in ("/api/apps", "/api/field-types", "/api/apps/x/forms/y/records"):

@@ -16,7 +16,12 @@ from engines.problems import Problem
 class HttpRequestDef(NodeBase):
     type: Literal["http_request"]
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
-    url: str = Field(min_length=1, max_length=2000, description="a template; must give an http(s) URL")
+    url: str | None = Field(default=None, min_length=1, max_length=2000,
+                            description="a template; must give an http(s) URL (or use connector + operation)")
+    connector: str | None = Field(default=None, pattern=KEY_PATTERN, description="an app connector's key")
+    operation: str | None = Field(default=None, pattern=KEY_PATTERN,
+                                  description="the connector's operation; with wait, its response mapping fills "
+                                              "the flow's variables")
     headers: dict[str, str] = Field(default_factory=dict, description="header → template")
     body: str | None = Field(default=None, max_length=20000, description="a template (JSON text, usually)")
     wait: bool = False
@@ -36,6 +41,8 @@ class HttpRequest(NodeType):
     outcomes, default_outcome = ("succeeded", "failed"), "succeeded"
 
     def templates(self, node):
+        if node.url is None:  # a connector call: its mappings are the connector's, checked with it
+            return []
         specs = [TemplateSpec("url", node.url, ("url",))]
         specs += [TemplateSpec(f"headers.{k}", v, ("headers", k)) for k, v in node.headers.items()]
         if node.body is not None:
@@ -44,7 +51,9 @@ class HttpRequest(NodeType):
 
     def check(self, node, facts):
         problems = []
-        if not node.url.lower().startswith(("http://", "https://", "{{")):
+        if (node.url is None) == (node.connector is None) or (node.connector is None) != (node.operation is None):
+            problems.append(Problem("/url" if node.url is None else "/connector", "connector_or_url"))
+        elif node.url is not None and not node.url.lower().startswith(("http://", "https://", "{{")):
             problems.append(Problem("/url", "bad_url", {"value": node.url}))
         if node.into:
             if not node.wait:
@@ -53,6 +62,16 @@ class HttpRequest(NodeType):
         return problems
 
     def enter(self, run, token, node):
+        if node.connector is not None:
+            def call(rid):
+                return HttpEffect(rid, node.method, "", {}, None, node.wait, node.timeout_seconds, node.connector,
+                                  node.operation, run.scope_values())
+            if node.wait:
+                run.request(token, call)
+            else:
+                run.emit(call(run.new_id("r")))
+                run.advance(token)
+            return
         url = run.render(node.id, "url")
         headers = {k: run.render(node.id, f"headers.{k}") for k in node.headers}
         body = run.render(node.id, "body") if node.body is not None else None
@@ -64,6 +83,10 @@ class HttpRequest(NodeType):
 
     def resume(self, run, token, node, event):
         ok = 200 <= event.status < 300
+        if node.connector is not None and isinstance(event.body, dict):  # the operation's response mapping
+            for key, value in event.body.items():
+                if key in run.flow.variables:
+                    run.set_variable(key, value)
         if node.into:
             body = event.body
             run.set_variable(node.into, body if isinstance(body, str) or body is None else json.dumps(body,

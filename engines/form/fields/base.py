@@ -16,6 +16,11 @@ SYSTEM_FIELDS = ("id", "created_at", "updated_at", "created_by", "updated_by", "
 
 # Storage kinds a field type may declare; the runtime maps each to one SQL column type.
 STORAGES = ("text", "integer", "float", "decimal", "date", "datetime", "boolean", "json")
+# The JSON Schema of a value by storage kind (a type overrides json_schema where it knows more).
+STORAGE_SCHEMAS = {"text": {"type": "string"}, "integer": {"type": "integer"}, "float": {"type": "number"},
+                   "decimal": {"type": "number"}, "date": {"type": "string", "format": "date"},
+                   "datetime": {"type": "string", "format": "date-time"}, "boolean": {"type": "boolean"}, "json": {}}
+_LIMITS = (("max_length", "maxLength"), ("min_length", "minLength"), ("min", "minimum"), ("max", "maximum"))
 
 
 class FieldError(Exception):
@@ -95,6 +100,19 @@ class FieldType(ABC):
     def to_cell(self, f: Any, dumped: Any) -> Any:
         """The API value (what `dump` gave) → a spreadsheet cell a person reads, and that `coerce` reads back."""
         return dumped
+
+    def json_schema(self, f: Any) -> dict:
+        """The value's JSON Schema in the records API (OpenAPI): by storage kind, with the definition's limits,
+        label and description; generated values are read-only."""
+        schema = dict(STORAGE_SCHEMAS.get(self.storage_for(f) or "json", {}))
+        schema.update({key: getattr(f, prop) for prop, key in _LIMITS if getattr(f, prop, None) is not None})
+        if getattr(f, "label", None):
+            schema["title"] = f.label
+        if getattr(f, "description", None):
+            schema["description"] = f.description
+        if self.is_generated:
+            schema["readOnly"] = True
+        return schema
 
     def references(self, f: Any, stored: Any) -> tuple[str, list[int]] | None:
         """Platform rows a stored value points at, for the runtime to check they exist: ("user", [7, 9])."""

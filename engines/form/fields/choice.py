@@ -76,6 +76,9 @@ class Select(FieldType):
     def check_def(self, f):
         return check_options(f)
 
+    def json_schema(self, f):
+        return {**super().json_schema(f), "enum": [o.value for o in f.options]}
+
 
 class MultiSelect(FieldType):
     expr_kind = "list"
@@ -101,6 +104,10 @@ class MultiSelect(FieldType):
 
     def check_def(self, f):
         return check_options(f)
+
+    def json_schema(self, f):
+        return {**super().json_schema(f), "type": "array", "items": {"enum": [o.value for o in f.options]},
+                "uniqueItems": True}
 
 
 _TRUE = {"true", "1", "yes", "y", "是", "对", "√", "on"}

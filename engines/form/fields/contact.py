@@ -10,6 +10,7 @@ from engines.form.fields.text import as_text
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(0\d{2,3})-?(\d{7,8})(?:-(\d{1,6}))?$")
 _INTERNATIONAL = re.compile(r"^\+\d{7,15}$")
+PHONE_PATTERN = r"^(1[3-9]\d{9}|0\d{9,11}(-\d{1,6})?|\+\d{7,15})$"  # the stored (and returned) forms
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
@@ -24,6 +25,10 @@ class Phone(FieldType):
     storage = "text"
     props = ContactDef
     widget = "phone"
+
+    def json_schema(self, f):
+        return {**super().json_schema(f), "format": "phone", "pattern": PHONE_PATTERN,
+                "description": "手机 13800000000、座机 01012345678(-123) 或 +国际号码 / mobile, landline or +international"}
 
     def coerce(self, f, value, ctx):
         raw = as_text(value).strip()
@@ -51,6 +56,9 @@ class Email(FieldType):
     props = ContactDef
     widget = "email"
 
+    def json_schema(self, f):
+        return {**super().json_schema(f), "format": "email"}
+
     def coerce(self, f, value, ctx):
         text = as_text(value).strip()
         if len(text) > 254 or not _EMAIL.match(text):
@@ -66,6 +74,9 @@ class Url(FieldType):
     storage = "text"
     props = ContactDef
     widget = "url"
+
+    def json_schema(self, f):
+        return {**super().json_schema(f), "format": "uri"}
 
     def coerce(self, f, value, ctx):
         text = as_text(value).strip()

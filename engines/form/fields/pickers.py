@@ -33,6 +33,9 @@ class Radio(FieldType):
     def check_def(self, f):
         return check_options(f)
 
+    def json_schema(self, f):
+        return {**super().json_schema(f), "enum": [o.value for o in f.options]}
+
 
 class SwitchDef(FieldBase):
     on_label: str | None = Field(default=None, max_length=20, description="shown when on, e.g. 启用")

@@ -35,6 +35,11 @@ class Relation(FieldType):
     def storage_for(self, f):
         return None if f.many else "integer"
 
+    def json_schema(self, f):
+        one = {"type": "integer", "minimum": 1, "description": f"id of a {f.target!r} record"}
+        base = {k: v for k, v in super().json_schema(f).items() if k in ("title", "readOnly")}
+        return {**base, "type": "array", "items": one} if f.many else {**base, **one}
+
     def coerce(self, f, value, ctx):
         if not f.many:
             return record_id(value)

@@ -39,6 +39,18 @@ class Subtable(FieldType):
             raise FieldError("too_few_items", limit=f.min_rows)
         return validate_rows(f, value, ctx) or None
 
+    def json_schema(self, f):
+        from engines.form.fields import field_type  # the registry imports this module
+
+        rows = {sub.key: field_type(sub.type).json_schema(sub) for sub in f.fields
+                if field_type(sub.type).storage_for(sub) or sub.type == "relation"}
+        required = [sub.key for sub in f.fields if sub.required]
+        row = {"type": "object", "properties": {"id": {"type": "integer", "description": "keep to update this row"},
+                                                **rows}}
+        if required:
+            row["required"] = required
+        return {**super().json_schema(f), "type": "array", "items": row}
+
     def check_empty(self, f):
         if f.min_rows:
             raise FieldError("too_few_items", limit=f.min_rows)

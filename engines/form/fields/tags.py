@@ -22,6 +22,9 @@ class Tags(FieldType):
     widget = "tags"
     unique_ok = False
 
+    def json_schema(self, f):
+        return {**super().json_schema(f), "type": "array", "items": {"type": "string", "maxLength": 40}}
+
     def coerce(self, f, value, ctx):
         tags = []
         for item in split_list(value):
