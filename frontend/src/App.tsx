@@ -3,10 +3,14 @@ import { AuthProvider } from './auth/AuthProvider';
 import { RequireAuth } from './auth/RequireAuth';
 import { AppShell } from './components/AppShell';
 import { I18nProvider } from './components/I18nProvider';
-import { AppDetailPage } from './pages/AppDetailPage';
 import { AppsPage } from './pages/AppsPage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { AppHomePage } from './runtime/AppHomePage';
+import { DashboardPage } from './runtime/DashboardPage';
+import { RecordListPage } from './runtime/RecordListPage';
+import { RuntimeLayout } from './runtime/RuntimeLayout';
+import { TaskInboxPage } from './runtime/TaskInboxPage';
 
 /** The route table. Everything but /login requires a session. */
 export function AppRoutes() {
@@ -21,7 +25,12 @@ export function AppRoutes() {
         }
       >
         <Route index element={<AppsPage />} />
-        <Route path="apps/:key" element={<AppDetailPage />} />
+        <Route path="apps/:key" element={<RuntimeLayout />}>
+          <Route index element={<AppHomePage />} />
+          <Route path="forms/:form" element={<RecordListPage />} />
+          <Route path="dashboards/:dashboard" element={<DashboardPage />} />
+        </Route>
+        <Route path="tasks" element={<TaskInboxPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -216,3 +216,314 @@ export const api = {
     return request<AppDefinition>('GET', `/api/apps/${encodeURIComponent(key)}`, { signal });
   },
 };
+
+// ---------------------------------------------------------------- runtime (the apps staff use)
+
+/** A record as the records API answers: system fields plus the fields the caller may see. */
+export interface RecordData {
+  id: number;
+  version: number;
+  created_at?: string;
+  updated_at?: string;
+  [field: string]: unknown;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  page_size: number;
+}
+
+export interface ListQuery {
+  page?: number;
+  page_size?: number;
+  sort?: string;
+  q?: string;
+  filter?: string;
+}
+
+export interface AppRoleGrant {
+  app: string;
+  roles: string[];
+}
+
+export interface Me extends CurrentUser {
+  departments?: { id: number; name: string }[];
+  roles?: AppRoleGrant[];
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  action: string;
+  user: { id: number; name: string | null } | null;
+  detail: Record<string, unknown> | null;
+}
+
+export type TaskBox = 'todo' | 'done' | 'cc';
+
+export interface Task {
+  id: number;
+  instance: number;
+  app: string;
+  flow: string;
+  node: string;
+  kind: string;
+  status: string;
+  assignee: number | null;
+  form: string | null;
+  record_id: number | null;
+  initiator: number | null;
+  instance_status: string;
+  created_at: string | null;
+  due_at: string | null;
+  decided_at: string | null;
+  decided_by: number | null;
+  comment: string | null;
+}
+
+export interface TaskList {
+  box: TaskBox;
+  items: Task[];
+  counts: Record<TaskBox, number>;
+  page: number;
+  page_size: number;
+}
+
+export interface FlowHistoryEntry {
+  seq: number;
+  at: string | null;
+  node: string | null;
+  action: string;
+  by: number | null;
+  task: number | null;
+  detail: Record<string, unknown>;
+}
+
+export interface FlowInstance {
+  id: number;
+  app: string;
+  flow: string;
+  name: string;
+  version: number;
+  status: string;
+  initiator: number | null;
+  form: string | null;
+  record_id: number | null;
+  started_at: string | null;
+  ended_at: string | null;
+  record: RecordData | null;
+  current: string[];
+  tasks: Array<{
+    id: number; node: string; node_name: string | null; kind: string; assignee: number | null; status: string;
+    created_at: string | null; decided_at: string | null; decided_by: number | null; comment: string | null;
+  }>;
+  history: FlowHistoryEntry[];
+}
+
+export interface InstanceSummary {
+  id: number;
+  flow: string;
+  status: string;
+  initiator: number | null;
+  form: string | null;
+  record_id: number | null;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+export type TaskActionName = 'approve' | 'reject' | 'return' | 'transfer' | 'add_signer' | 'comment' | 'read';
+
+export interface TaskActionBody {
+  action: TaskActionName;
+  comment?: string;
+  to?: unknown;
+  users?: number[];
+}
+
+export interface Notification {
+  id: number;
+  app: string | null;
+  instance: number | null;
+  reason: string;
+  channel: string;
+  title: string | null;
+  text: string | null;
+  created_at: string | null;
+  read_at: string | null;
+}
+
+export interface NotificationList extends Page<Notification> {
+  unread: number;
+}
+
+export interface DashboardFilter {
+  key: string;
+  label: string;
+  type: 'date_range' | 'member' | 'relation' | 'select' | 'text';
+  default?: string | null;
+  targets: Record<string, string>;
+}
+
+export interface DashboardWidget {
+  report: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  data?: { report: { key: string; name: string }; chart: import('./charts').ChartPayload; [k: string]: unknown };
+  error?: { code: string; status: number; message?: string };
+}
+
+export interface Dashboard {
+  key: string;
+  name: string;
+  description?: string | null;
+  filters: DashboardFilter[];
+  values: Record<string, string>;
+  widgets: DashboardWidget[];
+}
+
+export interface Region {
+  code: string;
+  name: string;
+  leaf: boolean;
+}
+
+export interface UploadedFile {
+  token: string;
+  name: string;
+  size: number;
+  mime: string;
+  url: string;
+  signed_url?: string;
+  thumb_url?: string;
+}
+
+export interface UserSummary {
+  id: number;
+  username: string;
+  name: string | null;
+}
+
+const seg = encodeURIComponent;
+
+function recordsPath(app: string, form: string): string {
+  return `/api/apps/${seg(app)}/forms/${seg(form)}/records`;
+}
+
+/** `?a=1&b=x` from the set values (empty strings and undefined are left out). */
+export function queryString(params: Record<string, string | number | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** Multipart upload (the JSON `request` cannot send a form body). */
+async function upload(path: string, form: FormData): Promise<UploadedFile> {
+  const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Language': getStoredLang() };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response: Response;
+  try {
+    response = await fetch(path, { method: 'POST', headers, body: form });
+  } catch (err) {
+    throw new ApiError(0, NETWORK_ERROR, err instanceof Error ? err.message : String(err));
+  }
+  const data: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) throw parseErrorBody(response.status, response.statusText, data);
+  return data as UploadedFile;
+}
+
+/** Downloads a file the API answers (export, print) and hands it to the browser under `filename`. */
+async function download(path: string, filename: string): Promise<void> {
+  const headers: Record<string, string> = { 'Accept-Language': getStoredLang() };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(path, { headers });
+  if (!response.ok) {
+    const data: unknown = await response.json().catch(() => undefined);
+    throw parseErrorBody(response.status, response.statusText, data);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export const runtimeApi = {
+  me(signal?: AbortSignal): Promise<Me> {
+    return request<Me>('GET', '/api/me', { signal });
+  },
+  listRecords(app: string, form: string, query: ListQuery, signal?: AbortSignal): Promise<Page<RecordData>> {
+    return request('GET', recordsPath(app, form) + queryString({ ...query }), { signal });
+  },
+  getRecord(app: string, form: string, id: number, signal?: AbortSignal): Promise<RecordData> {
+    return request('GET', `${recordsPath(app, form)}/${id}`, { signal });
+  },
+  createRecord(app: string, form: string, values: Record<string, unknown>): Promise<RecordData> {
+    return request('POST', recordsPath(app, form), { body: values });
+  },
+  updateRecord(
+    app: string, form: string, id: number, version: number, values: Record<string, unknown>,
+  ): Promise<RecordData> {
+    return request('PATCH', `${recordsPath(app, form)}/${id}`, { body: { ...values, version } });
+  },
+  deleteRecord(app: string, form: string, id: number): Promise<void> {
+    return request('DELETE', `${recordsPath(app, form)}/${id}`);
+  },
+  exportRecords(app: string, form: string, query: { q?: string; filter?: string; sort?: string }, name: string) {
+    return download(`${recordsPath(app, form)}/export${queryString({ format: 'xlsx', ...query })}`, `${name}.xlsx`);
+  },
+  printRecord(app: string, form: string, id: number, name: string) {
+    return download(`${recordsPath(app, form)}/${id}/print?format=pdf`, `${name}.pdf`);
+  },
+  recordAudit(app: string, form: string, id: number, signal?: AbortSignal): Promise<Page<AuditEntry>> {
+    return request('GET', `${recordsPath(app, form)}/${id}/audit`, { signal });
+  },
+  triggerFlow(app: string, form: string, id: number, flow: string): Promise<FlowInstance> {
+    return request('POST', `${recordsPath(app, form)}/${id}/trigger/${seg(flow)}`);
+  },
+  flowInstances(app: string, flow: string, signal?: AbortSignal): Promise<Page<InstanceSummary>> {
+    return request('GET', `/api/apps/${seg(app)}/flows/${seg(flow)}/instances?page_size=500`, { signal });
+  },
+  tasks(box: TaskBox, signal?: AbortSignal): Promise<TaskList> {
+    return request('GET', `/api/tasks?box=${box}`, { signal });
+  },
+  taskAction(id: number, body: TaskActionBody): Promise<FlowInstance> {
+    return request('POST', `/api/tasks/${id}/actions`, { body });
+  },
+  flowInstance(id: number, signal?: AbortSignal): Promise<FlowInstance> {
+    return request('GET', `/api/flow-instances/${id}`, { signal });
+  },
+  notifications(signal?: AbortSignal): Promise<NotificationList> {
+    return request('GET', '/api/notifications?page_size=20', { signal });
+  },
+  readNotification(id: number): Promise<unknown> {
+    return request('POST', `/api/notifications/${id}/read`);
+  },
+  readAllNotifications(): Promise<unknown> {
+    return request('POST', '/api/notifications/read-all');
+  },
+  dashboard(app: string, key: string, values: Record<string, string>, signal?: AbortSignal): Promise<Dashboard> {
+    return request('GET', `/api/apps/${seg(app)}/dashboards/${seg(key)}${queryString(values)}`, { signal });
+  },
+  regions(parent?: string, signal?: AbortSignal): Promise<Region[]> {
+    return request('GET', `/api/regions${queryString({ parent })}`, { signal });
+  },
+  users(q: string, signal?: AbortSignal): Promise<Page<UserSummary>> {
+    return request('GET', `/api/admin/users${queryString({ q, page_size: 20 })}`, { signal });
+  },
+  uploadFile(app: string, file: File): Promise<UploadedFile> {
+    const form = new FormData();
+    form.append('app', app);
+    form.append('file', file);
+    return upload('/api/files', form);
+  },
+};

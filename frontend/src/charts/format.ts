@@ -1,5 +1,5 @@
 /** Numbers and cells as the chart renderers print them. */
-import type { Lang } from '../i18n';
+import { type Lang, translate } from '../i18n';
 import { chartLabel } from './labels';
 import type { CellValue, RefValue } from './types';
 
@@ -28,7 +28,7 @@ export function isRef(value: CellValue): value is RefValue {
 /** A table cell: relations by their label, yes/no in words, numbers grouped, blanks empty. */
 export function cellText(value: CellValue | undefined, lang: Lang): string {
   if (value === null || value === undefined || value === '') return '';
-  if (Array.isArray(value)) return value.map((v) => cellText(v, lang)).join(lang === 'zh-CN' ? '、' : ', ');
+  if (Array.isArray(value)) return value.map((v) => cellText(v, lang)).join(translate(lang, 'common.listSeparator'));
   if (isRef(value)) return value.label ?? (value.id === null ? '' : String(value.id));
   if (typeof value === 'boolean') return chartLabel(lang, value ? 'yes' : 'no');
   if (typeof value === 'number') return formatNumber(value, lang);

@@ -1,8 +1,11 @@
-import { Avatar, Button, Divider, Layout, Menu, Space, Tag, Typography } from 'antd';
-import { AppstoreOutlined, LogoutOutlined, UserOutlined } from '@ant-design/icons';
+import { Avatar, Badge, Button, Divider, Layout, Menu, Space, Tag, Typography } from 'antd';
+import { AppstoreOutlined, CheckSquareOutlined, LogoutOutlined, UserOutlined } from '@ant-design/icons';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth/context';
+import { runtimeApi } from '../api';
 import { useI18n } from '../i18n';
+import { NotificationBell } from '../runtime/NotificationBell';
+import { useAsync } from '../useAsync';
 import { LanguageSwitch } from './LanguageSwitch';
 import { Logo } from './Logo';
 
@@ -16,6 +19,8 @@ export function AppShell() {
   const location = useLocation();
 
   const selected = location.pathname === '/' || location.pathname.startsWith('/apps') ? 'apps' : '';
+  // the badge refreshes when the person moves between pages (acting on a task lands on another page)
+  const tasks = useAsync((signal) => runtimeApi.tasks('todo', signal).catch(() => null), [location.pathname]);
   const displayName = user ? user.name || user.username : '';
 
   return (
@@ -31,6 +36,15 @@ export function AppShell() {
           items={[{ key: 'apps', icon: <AppstoreOutlined />, label: <Link to="/">{t('nav.apps')}</Link> }]}
         />
         <Space size={4} className="shell__actions" separator={<Divider orientation="vertical" />}>
+          <Link to="/tasks" data-testid="nav-tasks">
+            <Button
+              type="text"
+              icon={<Badge count={tasks.data?.counts.todo ?? 0} size="small"><CheckSquareOutlined /></Badge>}
+            >
+              <span className="shell__action-label">{t('nav.tasks')}</span>
+            </Button>
+          </Link>
+          <NotificationBell />
           <LanguageSwitch />
           <Space size={8} data-testid="current-user" className="shell__user">
             <Avatar size={28} icon={displayName ? undefined : <UserOutlined />} className="shell__avatar">
