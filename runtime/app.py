@@ -29,6 +29,7 @@ from runtime.routes.files import router as files_router
 from runtime.routes.flows import router as flows_router  # registers the flow_timer job kind too
 from runtime.routes.health import router as health_router
 from runtime.routes.notifications import router as notifications_router
+from runtime.routes.people import router as people_router
 from runtime.routes.printing import router as printing_router
 from runtime.routes.records import router as records_router
 from runtime.routes.regions import router as regions_router
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.platform = Platform(settings, create_engine(settings.database_url), SchemaCache())
     for router in (auth_router, builder_router, records_router, expr_router, files_router, dedupe_router,
                    regions_router, printing_router, admin_router, flows_router, reports_router,
-                   notifications_router, calendar_router, tags_router, rules_router):
+                   notifications_router, calendar_router, tags_router, rules_router, people_router):
         app.include_router(router)
     app.include_router(webhooks_router)
     app.include_router(connectors_router)

@@ -320,3 +320,28 @@ async def inbound_hook(app: str, flow: str, platform: PlatformDep, user: Current
             given = answer[0]
             return Response(given.body or "", status_code=given.status, headers=dict(given.headers))
         return await _instance(conn, result.state.instance.id, platform, user)
+
+
+@router.get("/api/apps/{app}/forms/{form}/records/{record_id}/flow-instances")
+async def record_instances(app: str, form: str, record_id: RecordId, platform: PlatformDep,
+                           user: CurrentUser) -> dict:
+    """Every flow instance on one record, newest first, for whoever may read the record (the record's 流程 tab);
+    an instance's tasks and history stay behind GET /api/flow-instances/{id}."""
+    async with platform.engine.connect() as conn:
+        schema = await platform.schemas.get(conn, app)
+        store = form_store(schema, form)
+        access = await Access.load(conn, schema, user, platform.settings.tz)
+        access.require(form, "read")
+        if not await access.visible(conn, store, "read", record_id):
+            raise not_found(f"record {record_id}")
+        rows = (await conn.execute(select(flow_instances).where(
+            flow_instances.c.app_id == schema.app_id, flow_instances.c.form == form,
+            flow_instances.c.record_id == record_id).order_by(flow_instances.c.id.desc()))).all()
+        names = {}
+        for row in rows:
+            if (row.flow, row.version) not in names:
+                compiled = (await flows_of(conn, row.app_id, row.version)).get(row.flow)
+                names[(row.flow, row.version)] = compiled.definition.name if compiled else row.flow
+    return {"items": [
+        {"id": r.id, "flow": r.flow, "name": names[(r.flow, r.version)], "version": r.version, "status": r.status,
+         "initiator": r.initiator, "started_at": _iso(r.started_at), "ended_at": _iso(r.ended_at)} for r in rows]}

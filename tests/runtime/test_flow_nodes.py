@@ -437,3 +437,34 @@ async def test_a_new_role_holder_gets_the_next_tasks_at_once(api):
     async with api.platform.engine.begin() as conn:
         await conn.execute(user_roles.delete().where(user_roles.c.user_id == mia))
     assert await assignees() == {max_}
+
+
+async def test_a_records_flow_instances_are_listed_for_whoever_may_read_it(api):
+    doc = shop(CHILD, QUICK)
+    doc["roles"] = [{"key": "sales", "name": "销售", "permissions": [
+        {"form": "order", "ops": ["read"], "rows": "own"}]}, {"key": "manager", "name": "主管"}]
+    await api.import_app(doc)
+    await give_role(api, "mia", "manager")
+    order = await create(api, "order", {"no": "F1"})
+    other = await create(api, "order", {"no": "F2"})
+    first = await trigger(api, "order", order, "quick_mark")
+    second = await trigger(api, "order", order, "child_review")
+    await trigger(api, "order", other, "quick_mark")
+    listed = (await api.client.get(f"{records_url('order')}/{order}/flow-instances")).json()["items"]
+    assert [(i["id"], i["flow"], i["status"]) for i in listed] == [
+        (second["id"], "child_review", "running"), (first["id"], "quick_mark", "completed")]
+    assert listed[0]["name"] == "child_review"
+    _, seller = await give_role(api, "sam", "sales")  # may read only orders they own
+    assert (await api.client.get(f"{records_url('order')}/{order}/flow-instances", headers=seller)).status_code == 404
+
+
+async def test_everyone_signed_in_finds_people_to_pick(api):
+    await api.import_app(shop())
+    mia, headers = await give_role(api, "mia", "sales")
+    found = (await api.client.get("/api/people", params={"q": "mia"}, headers=headers)).json()
+    assert [(p["id"], p["username"]) for p in found["items"]] == [(mia, "mia")] and found["total"] == 1
+    assert set(found["items"][0]) == {"id", "name", "username", "departments"}
+    everyone = (await api.client.get("/api/people", headers=headers)).json()
+    assert {p["username"] for p in everyone["items"]} == {"admin", "mia"}
+    assert (await api.client.get("/api/people", params={"q": "%"}, headers=headers)).json()["total"] == 0
+    assert (await api.client.get("/api/people")).status_code == 200
