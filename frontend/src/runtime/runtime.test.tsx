@@ -200,6 +200,8 @@ describe('runtime: record list', () => {
     renderApp('/apps/shop/forms/customer');
     const table = await screen.findByTestId('records-table');
     await waitFor(() => expect(within(table).getAllByRole('checkbox').length).toBe(3));
+    // The table's loading spinner blocks clicks until its fetch settles.
+    await waitFor(() => expect(table.querySelector('.ant-spin-spinning')).toBeNull());
     await user.click(within(table).getAllByRole('checkbox')[0]);
     await user.click(await screen.findByTestId('bulk-delete'));
     await user.click(await screen.findByRole('button', { name: /确\s*定|OK/ }));
