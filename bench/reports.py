@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import sqlite3
 import tempfile
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.inserts import pg_create, pg_drop
+from engines.demo.values import DataGen
 
 PG_URL = os.environ.get("NOCODE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 TZ = ZoneInfo("Asia/Shanghai")
@@ -106,16 +106,17 @@ class Bench:
         await self.engine.dispose()
 
     async def fill(self, orders: int, seed: int = 20240601) -> None:
-        rng = random.Random(seed)
+        gen = DataGen(seed)  # the generator the demo data uses (engines.demo.values): real-looking names
+        rng = gen.rng
         leaders, customers = max(10, orders // 4000), max(100, orders // 10)
         now = datetime(2026, 11, 26, 2, 30)
         start = datetime(2025, 1, 1, tzinfo=timezone.utc)
         system = ("created_at", "updated_at", "owner", "version")
         n = self.names
         data = {
-            "leader": ([n["leader"]["name"]], [(f"团长{i}",) for i in range(leaders)]),
+            "leader": ([n["leader"]["name"]], [(gen.name(),) for _ in range(leaders)]),
             "customer": ([n["customer"]["name"], n["customer"]["leader"]],
-                         [(f"客户{i}", rng.randint(1, leaders)) for i in range(customers)]),
+                         [(gen.name(), rng.randint(1, leaders)) for _ in range(customers)]),
             "order": ([n["order"][k] for k in ("customer", "status", "amount", "paid_at")],
                       [(rng.randint(1, customers), "paid" if rng.random() < 0.9 else "refunded",
                         round(rng.uniform(5, 500), 2),

@@ -99,6 +99,7 @@ def _kinds(expected: str, got: T) -> dict:
 # ---- lookups, rollups and the order of all computed fields -----------------------------------------------------
 NUMERIC = {"number"}
 ORDERED = {"number", "date", "datetime"}
+GUARDABLE_RESULTS = ("number", "money", "percent")  # a formula's results that min/max can bound
 
 
 def computed_problems(app) -> list[Problem]:
@@ -119,6 +120,9 @@ def computed_problems(app) -> list[Problem]:
                 problems += _lookup_problems(index, scope, form_key, f, f"{base}/{n}")
             elif f.type == "rollup":
                 problems += _rollup_problems(index, forms, form_key, f, f"{base}/{n}")
+            elif f.type == "formula" and f.guarded and f.result not in GUARDABLE_RESULTS:
+                problems.append(Problem(f"{base}/{n}/min" if f.min is not None else f"{base}/{n}/max",
+                                        "guard_not_number"))
     if problems:
         return problems
     nodes = computed.nodes(app.forms, lambda form_key, text: compile_expression(text, Scope(forms, form_key)))
@@ -187,6 +191,17 @@ def _rollup_problems(index, forms, form_key: str, f, here: str) -> list[Problem]
             compile_expression(f.filter, scope, expect="bool")
         except ExprError as e:
             problems.append(e.problem(here + "/filter"))
+    if f.parent_filter:  # over the record each row of another form's sub-table belongs to
+        if not f.source or "." not in f.source:
+            problems.append(Problem(here + "/parent_filter", "parent_filter_source"))
+        else:
+            try:
+                compile_expression(f.parent_filter, Scope(forms, source.rpartition(".")[0]), expect="bool")
+            except ExprError as e:
+                problems.append(e.problem(here + "/parent_filter"))
+    if f.guarded and f.agg in ("min", "max") and f.field and not problems \
+            and compile_expression(f.field, scope).type.kind not in NUMERIC | {"any"}:
+        problems.append(Problem(here + ("/min" if f.min is not None else "/max"), "guard_not_number"))
     return problems
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engines.access import RoleDef
 from engines.customers.definition import IdentityDef
+from engines.demo.recipe import DemoDef
 from engines.form.definition import FormDef
 from engines.form.fields.base import KEY_PATTERN
 from engines.integration.definition import ConnectorDef
@@ -15,23 +16,9 @@ from engines.report.dashboards import DashboardDef
 from engines.report.definition import ReportDef
 from engines.rules.decision import DecisionTableDef
 from engines.rules.definition import RuleDef
+from engines.views import ViewDef
 
 FORMAT = "nocode.app/v1"
-
-# Sections whose engine has not landed yet: accepted only when empty, so nothing is dropped silently.
-# What each not-yet-supported part arrives with, in Chinese and English.
-ARRIVES_WITH = {
-    "flow": ("流程引擎", "the flow engine"),
-    "rules": ("规则引擎", "the rules engine"),
-    "views": ("运行时视图", "the runtime views"),
-    "print": ("打印模板", "print templates"),
-    "roles": ("角色与权限", "roles and permissions"),
-    "expr": ("表达式引擎", "the expression engine"),
-}
-# Sections whose engine has not landed yet: accepted only when empty, so nothing is dropped silently.
-PENDING_SECTIONS = {
-    "views": "views",
-}
 
 
 class MenuDef(BaseModel):
@@ -63,7 +50,8 @@ class AppDef(BaseModel):
                                      description="reports over a form's records (docs/reports.md)")
     dashboards: list[DashboardDef] = Field(default_factory=list, max_length=100,
                                            description="report widgets on a grid with shared filters")
-    views: list[Any] = Field(default_factory=list, max_length=0, description="not supported yet")
+    views: list[ViewDef] = Field(default_factory=list, max_length=500, description=(
+        "views of a form's records: table, kanban, calendar, gallery, gantt, tree (docs/views.md)"))
     print_templates: list[PrintTemplateDef] = Field(default_factory=list, max_length=500)
     roles: list[RoleDef] = Field(default_factory=list, max_length=200,
                                  description="who may do what: operations per form, field access, row scopes")
@@ -74,6 +62,9 @@ class AppDef(BaseModel):
     menus: list[MenuDef] = Field(default_factory=list)
     data: dict[str, list[dict[str, Any]]] = Field(
         default_factory=dict, description="seed records per form key; '$id' names a record, {'$ref': id} links to it")
+    demo: DemoDef | None = Field(default=None, description=(
+        "a recipe for demo data in bulk: records per form (scaled by --scale) and a generator per field "
+        "(docs/demo-data.md); loaded after `data` by import-template --demo-data"))
 
     @model_validator(mode="after")
     def _resolve_computed(self) -> "AppDef":

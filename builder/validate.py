@@ -6,13 +6,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from builder.expressions import expression_problems
-from builder.model import ARRIVES_WITH, FORMAT, PENDING_SECTIONS, AppDef
+from builder.model import FORMAT, AppDef
 from engines.expr import FUNCTIONS, ExprError, parse
 from engines.expr.ast import Call, walk
 from engines.form.fields import FIELD_MODELS, FIELD_TYPES
 from engines.form.fields.base import SYSTEM_FIELDS, Context, FieldError
 from engines.form.record import coerce_value
 from engines.customers import identity_problems
+from engines.demo.recipe import demo_problems
+from engines.demo.recipe import problem_from_pydantic as demo_problem_from_pydantic
 from engines.flow import validate_flows
 from engines.print import DEFAULT_KEY, syntax_error
 from engines.problems import Problem, ProblemsError, pointer
@@ -21,6 +23,8 @@ from engines.report.validate import report_problems as validate_reports
 from engines.rules import problem_from_pydantic as rule_problem_from_pydantic
 from engines.rules import validate_rules
 from engines.integration import connector_problems, flow_connector_problems
+from engines.views import problem_from_pydantic as view_problem_from_pydantic
+from engines.views import view_problems
 
 # A title must be a short readable value.
 _TITLE_TYPES = {"text", "autonumber", "phone", "email", "number", "money", "select", "date", "url"}
@@ -30,7 +34,7 @@ def validate_app(doc: Any) -> AppDef:
     """The parsed app, or ProblemsError listing everything wrong with it."""
     if not isinstance(doc, dict):
         raise ProblemsError([Problem("", "not_object")])
-    problems = _pending_sections(doc)
+    problems: list[Problem] = []
     app = None
     try:
         app = AppDef.model_validate(doc)
@@ -41,6 +45,7 @@ def validate_app(doc: Any) -> AppDef:
         problems += decision_problems(app)
         if app.identity is not None:
             problems += [p.under("/identity") for p in identity_problems(app.identity, {f.key: f for f in app.forms})]
+        problems += demo_problems(app.demo, app.forms, app.data)
     if app is not None and not problems:
         problems += expression_problems(app)
         problems += flow_problems(app)
@@ -48,6 +53,7 @@ def validate_app(doc: Any) -> AppDef:
         problems += rule_problems(app)
         problems += connector_problems(app.connectors, {f.key: f for f in app.forms})
         problems += flow_connector_problems(app.flows, app.connectors)
+        problems += view_problems(app.views, {f.key: f for f in app.forms})
     unique: dict[tuple[str, str], Problem] = {}
     for p in problems:
         unique.setdefault((p.path, p.code), p)
@@ -118,19 +124,13 @@ def _sort_key(path: str):
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in path.split("/")]
 
 
-def _pending_sections(doc: dict) -> list[Problem]:
-    return [pending(pointer(section), section, engine) for section, engine in PENDING_SECTIONS.items()
-            if doc.get(section)]
-
-
-def pending(path: str, section: str, engine: str) -> Problem:
-    zh, en = ARRIVES_WITH[engine]
-    return Problem(path, "not_supported_yet", {"section": section, "engine": en, "engine_zh": zh})
-
-
 def _from_pydantic(err: dict) -> Problem:
     if err["loc"] and err["loc"][0] == "rules":
         return rule_problem_from_pydantic(err)
+    if err["loc"] and err["loc"][0] == "demo":
+        return demo_problem_from_pydantic(err)
+    if err["loc"] and err["loc"][0] == "views":
+        return view_problem_from_pydantic(err)
     loc = list(err["loc"])
     # Discriminated unions put the tag into the location (…/fields/2/number/min): drop it.
     loc = [part for i, part in enumerate(loc)
@@ -151,8 +151,6 @@ def _from_pydantic(err: dict) -> Problem:
         return Problem("/format", "bad_format", {"expected": FORMAT})
     if kind == "string_pattern_mismatch" and loc and loc[-1] in ("key", "target", "title_field", "form", "dashboard"):
         return Problem(pointer(*loc), "bad_key")
-    if kind == "too_long" and loc and loc[-1] in PENDING_SECTIONS:
-        return pending(pointer(*loc), loc[-1], PENDING_SECTIONS[loc[-1]])
     return Problem(pointer(*loc), "schema", {"message": err["msg"]})
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from builder.routes import router as builder_router
@@ -31,17 +31,27 @@ from runtime.routes.health import router as health_router
 from runtime.routes.notifications import router as notifications_router
 from runtime.routes.people import router as people_router
 from runtime.routes.printing import router as printing_router
+from runtime.routes.record_detail import router as record_detail_router
 from runtime.routes.records import router as records_router
 from runtime.routes.regions import router as regions_router
 from runtime.routes.reports import router as reports_router
 from runtime.routes.rules import router as rules_router  # registers the rule_schedule job kind too
 from runtime.routes.tags import router as tags_router
+from runtime.routes.views import router as views_router
 from runtime.routes.webhooks import router as webhooks_router  # registers the webhook_delivery job kind
 from runtime.routes.connectors import router as connectors_router  # registers the connector_call job kind
 from runtime.settings import Settings
 from runtime.tables import SchemaCache
 
 log = logging.getLogger("nocode")
+# PostgreSQL gave up one of two writes racing for the same rows (deadlock_detected, serialization_failure):
+# the loser is rolled back whole, and sending it again succeeds — a conflict, not a fault of the server.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in RETRYABLE_SQLSTATES
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -71,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(connectors_router)
     app.include_router(health_router)
     app.include_router(customers_router)
+    app.include_router(views_router)
+    app.include_router(record_detail_router)
     _add_error_handlers(app)
     _serve_api_docs(app)
     _serve_frontend(app, settings.frontend_dir)
@@ -107,8 +119,18 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def unknown_type(request: Request, exc: UnknownType):
         return _reply(request, ApiError(422, "validation_failed", [Problem("", "schema", {"message": str(exc)})], count=1))
 
+    @app.exception_handler(DBAPIError)
+    async def database(request: Request, exc: DBAPIError):  # asyncpg reports a deadlock as a plain DBAPIError
+        if _retryable(exc):
+            log.warning("write lost a race on %s %s: %s", request.method, request.url.path, exc.orig)
+            return _reply(request, ApiError(409, "write_conflict"))
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return _reply(request, ApiError(500, "internal"))
+
     @app.exception_handler(OperationalError)
     async def operational(request: Request, exc: OperationalError):
+        if _retryable(exc):  # psycopg's deadlock is an OperationalError
+            return await database(request, exc)
         if "parser stack overflow" in str(exc.orig):  # SQLite's own nesting limit, below ours for some formulas
             problem = Problem("/expr", "expr_too_deep", {"limit": "SQLite", "column": 1, "position": 0})
             return _reply(request, ApiError(422, "validation_failed", [problem], count=1))
@@ -188,7 +210,8 @@ class BodyLimit:
             return await self._refuse(scope, send, 400, ApiError(400, "bad_query", [Problem("", "bad_text")]))
         if scope["type"] != "http" or scope["path"] in self.own_limit:
             return await self.app(scope, receive, send)
-        limit = self.import_limit if scope["path"].endswith("/records/import") else self.limit
+        spreadsheet = scope["path"].endswith(("/records/import", "/records/import/preview"))
+        limit = self.import_limit if spreadsheet else self.limit
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:

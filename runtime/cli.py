@@ -88,9 +88,12 @@ def cmd_reset_password(args) -> None:
     print(f"password of {args.username!r} changed; their sessions have ended")
 
 
-async def _import(engine, settings: Settings, doc, demo_data: bool):
+async def _import(engine, settings: Settings, doc, demo_data: bool, scale: float = 1, log=None):
+    """Install the app; with demo data, its seed records (`data`) and then its demo recipe (`demo`), in the same
+    transaction: a recipe that fails leaves nothing behind."""
     from builder import lifecycle
     from engines.form.fields.base import Context
+    from runtime.demo import load_demo
     from runtime.seed import load_seed_data
     from runtime.tables import SchemaCache
     from runtime.write import RecordWriter
@@ -99,9 +102,12 @@ async def _import(engine, settings: Settings, doc, demo_data: bool):
     async with engine.begin() as conn:
         app, _, version = await lifecycle.import_app(conn, doc, ctx, None)
         count = 0
-        if demo_data and app.data:
+        if demo_data and (app.data or app.demo):
             schema = await SchemaCache().get(conn, app.key)
-            count = await load_seed_data(RecordWriter(conn, schema, ctx, None), app.data)
+            if app.data:
+                count = await load_seed_data(RecordWriter(conn, schema, ctx, None), app.data)
+            if scale > 0:
+                count += sum((await load_demo(conn, schema, ctx, None, scale=scale, log=log, recipe=app.demo)).values())
     return app.key, version, count
 
 
@@ -124,7 +130,8 @@ def cmd_import_template(args) -> None:
     except (OSError, json.JSONDecodeError) as e:
         raise SystemExit(f"cannot read {args.file}: {e}")
     try:
-        key, version, count = asyncio.run(_with_engine(settings, lambda e: _import(e, settings, doc, args.demo_data)))
+        key, version, count = asyncio.run(_with_engine(settings, lambda e: _import(
+            e, settings, doc, args.demo_data, args.scale, print if args.demo_data else None)))
     except (ProblemsError, ApiError) as e:
         _report_problems(e)
     print(f"imported app {key!r} as version {version}" + (f" with {count} demo records" if count else ""))
@@ -161,7 +168,7 @@ def _initial_password() -> str:
             return password
 
 
-async def _bootstrap(engine, settings: Settings, template: Path) -> None:
+async def _bootstrap(engine, settings: Settings, template: Path, scale: float = 1) -> None:
     """First run: migrate, install the SCRM app with demo data, create an admin and print its login."""
     from runtime.auth import create_user
     from runtime.migrate import upgrade
@@ -172,7 +179,8 @@ async def _bootstrap(engine, settings: Settings, template: Path) -> None:
         has_apps = (await conn.execute(select(func.count()).select_from(apps))).scalar_one() > 0
         has_users = (await conn.execute(select(func.count()).select_from(users))).scalar_one() > 0
     if not has_apps and template.exists():
-        key, version, count = await _import(engine, settings, json.loads(template.read_text(encoding="utf-8")), True)
+        key, version, count = await _import(engine, settings, json.loads(template.read_text(encoding="utf-8")),
+                                            True, scale, print)
         print(f"installed app {key!r} (version {version}, {count} demo records)")
     login_file = settings.data_dir / "initial-admin.txt"
     if not has_users:
@@ -192,7 +200,7 @@ async def _bootstrap(engine, settings: Settings, template: Path) -> None:
 def cmd_bootstrap(args) -> None:
     settings = _settings(args)
     try:
-        asyncio.run(_with_engine(settings, lambda e: _bootstrap(e, settings, Path(args.template))))
+        asyncio.run(_with_engine(settings, lambda e: _bootstrap(e, settings, Path(args.template), args.scale)))
     except (ProblemsError, ApiError) as e:
         _report_problems(e)
 
@@ -296,6 +304,16 @@ def cmd_install(args) -> None:
     raise SystemExit(run_installer(args))
 
 
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+    if not 0 <= value <= 10_000:
+        raise argparse.ArgumentTypeError("the scale is between 0 and 10000")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nocode", description="Self-hosted no-code platform")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -322,12 +340,17 @@ def main(argv: list[str] | None = None) -> None:
     reset.add_argument("--password", required=True)
     imp = command("import-template", cmd_import_template, "install an app from a JSON file")
     imp.add_argument("file")
-    imp.add_argument("--demo-data", action="store_true", help="also load the app's seed records")
+    imp.add_argument("--demo-data", action="store_true",
+                     help="also load the app's seed records (`data`) and generate its demo recipe (`demo`)")
+    imp.add_argument("--scale", type=_scale, default=1.0,
+                     help="multiply the demo recipe's counts (0.1 for a glimpse, 500 for a million customers)")
     exp = command("export-app", cmd_export_app, "write an app's published definition as JSON")
     exp.add_argument("key")
     exp.add_argument("-o", "--output")
     boot = command("bootstrap", cmd_bootstrap, "first-run set-up: migrate, install the SCRM app, create an admin")
     boot.add_argument("--template", default=str(TEMPLATE))
+    boot.add_argument("--scale", type=_scale, default=1.0,
+                      help="size of the demo business (1: 2,000 customers and 20,000 orders; 0: seed records only)")
     backup = command("backup", cmd_backup, "write database and uploaded files to one archive (safe while running)")
     backup.add_argument("file", help="the archive to write (.tar.gz); a directory gets a dated name")
     restore = command("restore", cmd_restore, "load a backup into an empty database and put its files back")

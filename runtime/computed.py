@@ -7,6 +7,31 @@ customer; a changed leader → the orders whose customer it leads), recomputes t
 UPDATE, and marks only the records whose value really changed, so a cascade stops where values settle.
 Relations about to change or vanish are followed before the write (`before`), so their old ends are
 recomputed too.
+
+Concurrency. On PostgreSQL (READ COMMITTED) each statement reads a snapshot taken when it starts, so two
+orders of one customer, recomputing its total at the same time, would each miss the other's order: the one
+that commits last would write a total one order short (a lost update). Two kinds of lock, taken just before
+a recompute statement, make the statement's snapshot include every write that could change its value:
+
+- Records whose value reads other records back along a relation (a rollup over another form's records or
+  rows: customer.total, product.sold, leader.gmv) are locked, SELECT … FOR NO KEY UPDATE in id order. Every
+  writer of those other records recomputes them too, so writers of one customer queue there, and each one's
+  recompute, a new statement, sees the orders committed before it.
+- Records read forwards through a relation (a lookup of product.price, customer.leader.name, a rollup over a
+  many-relation) are locked too, level by level, FOR SHARE — or FOR NO KEY UPDATE when the run may lock
+  records of that form for a recompute anyway, so two writers never both hold a share and then wait for
+  each other to give it up. A change to the product waits for the order being written, whose lines then
+  read the new price, or the order waits for the change and its reverse lookup finds the new lines.
+  Records read through a relation from rolled-up rows (SUM over orders of product.cost) are not locked:
+  that would lock every order of a customer.
+
+Writers of unrelated records do not wait for each other. Deadlocks stay possible when writes lock records
+of several forms in different orders (a write answers 409 "try again", runtime/app.py). SQLite serialises
+writers, so no lock is taken there, except to read guarded values.
+
+Guarded fields (a formula or rollup with min/max, such as a product's stock) make a write fail as a whole
+when it would move some record's value out of bounds. Their records, and those of every computed field they
+read, are locked the first way (on SQLite merely read), and their values then are what the guard compares to.
 """
 from __future__ import annotations
 
@@ -16,6 +41,9 @@ from typing import Iterable
 from sqlalchemy import Numeric, cast, func, select, update
 
 from engines.form import computed
+from engines.form.fields.number import plain
+from engines.problems import Problem, pointer
+from runtime.errors import ApiError
 from runtime.expressions import SchemaTables, compiled, eval_context
 from runtime.tables import AppSchema
 
@@ -33,6 +61,83 @@ def plan(schema: AppSchema) -> list[computed.Node]:
     return cached
 
 
+def locked(schema: AppSchema) -> set[str]:
+    """The computed fields whose records are locked before a recompute: the guarded ones and what they read."""
+    cached = schema.__dict__.get("_computed_locked")
+    if cached is None:
+        cached = schema.__dict__["_computed_locked"] = computed.guarded(plan(schema))
+    return cached
+
+
+FORWARD = ("relation", "many", "subtable")  # hops from a record to records it reads, not back to readers
+
+
+def _locked_pg(schema: AppSchema) -> set[str]:
+    """On PostgreSQL: the guarded fields and what they read, and every computed field reading other records
+    back along a relation, whose writers would otherwise overwrite each other's recompute."""
+    cached = schema.__dict__.get("_computed_locked_pg")
+    if cached is None:
+        back = {n.name for n in plan(schema) if any(h.kind == "back" for d in n.deps for h in d.hops)}
+        cached = schema.__dict__["_computed_locked_pg"] = locked(schema) | back
+    return cached
+
+
+def _locked_forms_pg(schema: AppSchema) -> set[str]:
+    """Forms some of whose records a run may lock FOR NO KEY UPDATE: read through a relation, they are locked
+    the same way, not shared first (two writers sharing a lock both wait to strengthen it: a deadlock)."""
+    cached = schema.__dict__.get("_computed_locked_forms_pg")
+    if cached is None:
+        names = _locked_pg(schema)
+        cached = schema.__dict__["_computed_locked_forms_pg"] = {n.form for n in plan(schema) if n.name in names}
+    return cached
+
+
+def _read_forward(schema: AppSchema) -> dict[str, list[tuple[str, tuple]]]:
+    """Computed field → the (form, hops) of the records it reads through relations from its records, nearest
+    first. Sub-table rows are their record's own (locked with it) and rolled-up rows are another matter."""
+    cached = schema.__dict__.get("_computed_read_forward")
+    if cached is None:
+        cached = {}
+        for node in plan(schema):
+            paths = {(d.form, d.hops) for d in node.deps
+                     if d.hops and all(h.kind in FORWARD for h in d.hops) and d.hops[-1].kind != "subtable"}
+            if paths:
+                cached[node.name] = sorted(paths, key=lambda p: (len(p[1]), p[0]))
+        schema.__dict__["_computed_read_forward"] = cached
+    return cached
+
+
+def _read_back(schema: AppSchema) -> set[str]:
+    """Forms whose records some computed field reads back along their relation (order.lines, for a product's
+    sold). Rows read only by their own record (SUM(lines.subtotal)) are not here: the record is recomputed
+    whenever its rows change."""
+    cached = schema.__dict__.get("_computed_read_back")
+    if cached is None:
+        cached = {d.form for n in plan(schema) for d in n.deps if d.hops and d.hops[-1].kind == "back"}
+        schema.__dict__["_computed_read_back"] = cached
+    return cached
+
+
+class GuardError(ApiError):
+    """A write would move guarded values out of bounds (sold out): 409, nothing of it is kept. An ApiError,
+    not a ProblemsError, because it is found after the rows are written: callers that catch ProblemsError
+    to carry on with the rest (imports of good rows only) must not keep half of this write."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(409, "guard_failed", problems, count=len(problems))
+
+    def body(self, lang: str) -> dict:
+        body = super().body(lang)  # the first reason up front, so a toast says 已售罄, not "a conflict"
+        reasons = dict.fromkeys(p.message(lang) for p in self.details)  # two products sold out: 已售罄 once
+        body["error"]["message"] = ("; " if lang.lower().startswith("en") else "；").join(list(reasons)[:3])
+        return body
+
+
+def _guarded_keys(form) -> list[str]:
+    """The keys of a form's guarded fields, in field order."""
+    return [key for key, store in form.fields.items() if getattr(store.field, "guarded", False)]
+
+
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
     ids = sorted(ids)
     for start in range(0, len(ids), CHUNK):
@@ -45,6 +150,8 @@ class Recompute:
         self.dialect = conn.dialect.name
         self.changed: dict[tuple[str, str], set[int]] = defaultdict(set)
         self.forced: dict[str, set[int]] = defaultdict(set)
+        self.held: dict[str, dict[int, tuple]] = defaultdict(dict)  # locked records → their guarded values then
+        self.read_locked: set[tuple] = set()  # (form, hops, ids) whose records this run locked as read
 
     def mark(self, form: str, ids: Iterable[int], fields: Iterable[str] = (ALL,)) -> None:
         ids = set(ids)
@@ -63,7 +170,8 @@ class Recompute:
 
     async def before(self, form: str, ids: list[int], fields: Iterable[str] | None) -> None:
         """Called before records of `form` are changed (`fields`) or deleted (None): the records that read
-        them through a relation about to change or vanish are found now, while the old links still exist."""
+        them through a relation about to change or vanish are found now, while the old links still exist.
+        Sub-table rows about to be replaced or deleted count as deleted (a product's sold over order lines)."""
         fields = None if fields is None else set(fields)
         for node in plan(self.schema):
             for dep in node.deps:
@@ -71,8 +179,19 @@ class Recompute:
                     continue
                 if fields is None or any(h.form == form and h.field in fields for h in dep.hops):
                     self.forced[node.name] |= await self._reverse(dep.hops, ids)
+        for store in self.schema.forms[form].fields.values():
+            child = store.child
+            if child is None or (fields is not None and store.key not in fields) or child.key not in _read_back(self.schema):
+                continue
+            for chunk in _chunks(ids):
+                rows = list((await self.conn.execute(
+                    select(child.table.c.id).where(child.table.c.parent_id.in_(chunk)))).scalars())
+                if rows:
+                    await self.before(child.key, rows, None)
 
     async def run(self) -> None:
+        self.held.clear()  # a run judges guarded values against what they were when it began
+        self.read_locked.clear()
         for node in plan(self.schema):
             ids = self.forced.pop(node.name, set())
             for dep in node.deps:
@@ -94,6 +213,9 @@ class Recompute:
 
     def _reverse_hop(self, hop: computed.Hop, ids):
         forms = self.schema.forms
+        if hop.kind == "parent":  # records → their sub-table rows
+            child = forms[hop.form].table
+            return select(child.c.id).where(child.c.parent_id.in_(ids))
         if hop.kind == "subtable":
             child = forms[hop.target].table
             return select(child.c.parent_id).where(child.c.id.in_(ids))
@@ -111,16 +233,104 @@ class Recompute:
         form = self.schema.forms[node.form]
         table = form.table
         column = table.c[form.fields[node.field.key].column.name]
+        postgresql = self.dialect == "postgresql"
+        lock = node.name in (_locked_pg(self.schema) if postgresql else locked(self.schema))
+        forward = _read_forward(self.schema).get(node.name, ()) if postgresql else ()
+        guarded = getattr(node.field, "guarded", False)
         changed: set[int] = set()
+        breaches: list[Problem] = []
         for chunk in _chunks(ids):
+            if lock:
+                await self._lock(form, chunk)
+            for path in forward:
+                await self._lock_read(path, chunk)
             current = table.alias("cur")
             new = (select(current.c.id.label("rid"), value_sql(self.schema, node, self.eval_ctx, self.dialect,
                                                                current).label("v"))
                    .where(current.c.id.in_(chunk)).subquery("new"))
             statement = (update(table).where(table.c.id == new.c.rid, column.is_distinct_from(new.c.v))
-                         .values({column.name: new.c.v}).returning(table.c.id))
-            changed |= set((await self.conn.execute(statement)).scalars())
+                         .values({column.name: new.c.v}).returning(table.c.id, column))
+            rows = (await self.conn.execute(statement)).all()
+            changed |= {row[0] for row in rows}
+            if guarded:
+                at = _guarded_keys(form).index(node.field.key)
+                held = self.held[form.key]
+                breaches += [self._breach(node, record_id, value, held[record_id][at] if record_id in held else None)
+                             for record_id, value in rows]
+        breaches = [b for b in breaches if b is not None]
+        if breaches:
+            raise GuardError(breaches)
         return changed
+
+    async def _lock(self, form, ids: list[int]) -> None:
+        """Lock these records (PostgreSQL; SQLite writers are serialised already) in id order, so two writers
+        never wait for each other crosswise, once per run; keep their guarded values as they stand then."""
+        held = self.held[form.key]
+        ids = [i for i in ids if i not in held]
+        if not ids:
+            return
+        table = form.table
+        columns = [form.fields[key].column for key in _guarded_keys(form)]
+        query = select(table.c.id, *columns).where(table.c.id.in_(ids)).order_by(table.c.id)
+        if self.dialect == "postgresql":  # NO KEY UPDATE: writers queue, rows that merely point here do not
+            query = query.with_for_update(key_share=True)
+        for record_id, *values in (await self.conn.execute(query)).all():
+            held[record_id] = tuple(values)
+
+    async def _lock_read(self, path: tuple[str, tuple], ids: list[int]) -> None:
+        """Lock the records of `path` (form, hops) that these records read, in id order (PostgreSQL). Nearer
+        levels are locked first, so the relations followed further are read as they stand once locked."""
+        form_key, hops = path
+        done = (form_key, hops, tuple(ids))
+        if done in self.read_locked:  # another field read the same records the same way (price and name)
+            return
+        self.read_locked.add(done)
+        reached = ids
+        for hop in hops:
+            reached = self._forward_hop(hop, reached)
+        form = self.schema.forms[form_key]
+        table = form.table
+        if form_key not in _locked_forms_pg(self.schema):
+            await self.conn.execute(select(table.c.id).where(table.c.id.in_(reached)).order_by(table.c.id)
+                                    .with_for_update(read=True))
+            return
+        # locked as for a recompute, and held as such: the recompute of these records need not lock them again
+        columns = [form.fields[key].column for key in _guarded_keys(form)]
+        query = (select(table.c.id, *columns).where(table.c.id.in_(reached)).order_by(table.c.id)
+                 .with_for_update(key_share=True))
+        held = self.held[form_key]
+        for record_id, *values in (await self.conn.execute(query)).all():
+            held.setdefault(record_id, tuple(values))
+
+    def _forward_hop(self, hop: computed.Hop, ids):
+        forms = self.schema.forms
+        if hop.kind == "subtable":
+            child = forms[hop.target].table
+            return select(child.c.id).where(child.c.parent_id.in_(ids))
+        store = forms[hop.form].fields[hop.field]
+        if hop.kind == "many":
+            return select(store.link.c.target_id).where(store.link.c.source_id.in_(ids))
+        return select(store.column).where(forms[hop.form].table.c.id.in_(ids))
+
+    def _breach(self, node: computed.Node, record_id: int, value, old) -> Problem | None:
+        """A value moved out of bounds, or further out (a value already below the minimum, from before the
+        guard existed, may still rise: a refund must never be refused)."""
+        f = node.field
+        if value is None:
+            return None
+        value, old = float(value), None if old is None else float(old)
+        if f.min is not None and value < f.min and (old is None or value < old):
+            code, limit = "guard_below_min", f.min
+        elif f.max is not None and value > f.max and (old is None or value > old):
+            code, limit = "guard_above_max", f.max
+        else:
+            return None
+        definition = self.schema.forms[node.form].definition
+        params = {"form": getattr(definition, "name", None) or getattr(definition, "label", None) or node.form,
+                  "record": record_id, "label": f.label or f.key, "value": plain(value), "limit": plain(limit)}
+        if f.message:
+            code, params = "guard_message", {**params, "message": f.message}
+        return Problem(pointer(node.form, record_id, f.key), code, params)
 
 
 async def recompute_all(conn, schema: AppSchema, tz, user_id: int | None, forms: set[str] | None = None) -> None:
@@ -186,6 +396,12 @@ def _rollup_sql(schema: AppSchema, node: computed.Node, eval_ctx, dialect: str, 
     conditions = [where]
     if "filter" in node.expressions:
         conditions.append(node.expressions["filter"].sql(tables, eval_ctx, dialect, source_key, rows, condition=True))
+    if "parent_filter" in node.expressions:  # rows of another form's sub-table: read the record they belong to
+        parent_key = source_key.rpartition(".")[0]
+        parent = forms[parent_key].table.alias("par")
+        frm, own = frm.join(parent, parent.c.id == rows.c.parent_id), [*own, parent]
+        conditions.append(node.expressions["parent_filter"].sql(tables, eval_ctx, dialect, parent_key, parent,
+                                                                condition=True))
     value = node.expressions["field"].sql(tables, eval_ctx, dialect, source_key, rows) if "field" in node.expressions \
         else rows.c.id
     aggregate = _AGGREGATES[f.agg](value)

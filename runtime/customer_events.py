@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,6 +22,7 @@ from runtime.identities import IdentityStore, identity_json, merge_customers
 from runtime.models import customer_events, customer_merges
 from runtime.permissions import Access
 from runtime.records import RecordReader, form_store, iso
+from runtime.related import related_records
 from runtime.tables import AppSchema, FormStore
 from runtime.write import RecordWriter, utcnow
 
@@ -310,44 +311,8 @@ class CustomerView:
 
     async def _related(self, customer_id: int) -> list[dict]:
         """Per relation to the customer form, in every form the viewer may read: how many records, the latest few."""
-        related = []
-        for other in self.schema.forms.values():
-            if other.parent is not None or not self.access.allows(other.key, "read"):
-                continue
-            for place, label, condition in self._links(other, customer_id):
-                scope = self.access.rows(other, "read")
-                where = and_(condition, scope) if scope is not None else condition
-                count = (await self.conn.execute(select(func.count()).select_from(other.table).where(where)))
-                total = count.scalar_one()
-                rows = (await self.conn.execute(select(other.table).where(where).order_by(
-                    other.table.c.created_at.desc(), other.table.c.id.desc()).limit(LATEST))).mappings().all()
-                related.append({"form": other.key, "name": other.definition.name, "field": place, "label": label,
-                                "count": total, "latest": await self.reader.shape(other, rows)})
-        return related
-
-    def _links(self, other: FormStore, customer_id: int):
-        """(place, label, condition on `other`'s rows) of each relation in `other` (or its sub-tables) pointing at
-        the customer form, left out when the viewer may not see the relation field."""
-        for key, store in other.fields.items():
-            label = store.field.label or key
-            if store.target is self.form and key not in self.access.hidden(other.key):
-                if store.link is not None:
-                    yield key, label, exists().where(store.link.c.source_id == other.table.c.id,
-                                                     store.link.c.target_id == customer_id)
-                elif store.column is not None:
-                    yield key, label, store.column == customer_id
-            elif store.child is not None and key not in self.access.hidden(other.key):
-                child = store.child
-                for row_key, row_store in child.fields.items():
-                    if row_store.target is not self.form or row_key in self.access.hidden(child.key):
-                        continue
-                    if row_store.column is not None:
-                        rows = select(child.table.c.parent_id).where(row_store.column == customer_id)
-                    else:
-                        rows = select(child.table.c.parent_id).where(child.table.c.id.in_(
-                            select(row_store.link.c.source_id).where(row_store.link.c.target_id == customer_id)))
-                    yield f"{key}.{row_key}", f"{label} · {row_store.field.label or row_key}", \
-                        other.table.c.id.in_(rows)
+        return await related_records(self.conn, self.schema, self.access, self.reader, self.form, customer_id,
+                                     latest=LATEST)
 
     async def _merges(self, customer_id: int) -> list[dict]:
         table = customer_merges

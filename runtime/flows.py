@@ -7,12 +7,15 @@ writes through the one write path, outbound HTTP through the job queue). Effects
 record created for the flow) are fed back at once, in the same transaction.
 
 Starts on record writes run in the writer's transaction (`on_record_written`): the instance exists if and only if
-the record does, and the initiator sees the first tasks in the answer's wake. Records written by a flow start no
-flows, so two flows cannot start each other without end.
+the record does, and the initiator sees the first tasks in the answer's wake. Records written by a flow start flows
+too (a coupon an SOP issues starts the coupon reminder; not the writing flow itself on its own record), one level
+deeper each time: at MAX_DEPTH levels the chain stops with an error in the `nocode.flows` log, so flows that keep
+starting each other end.
 """
 from __future__ import annotations
 
 import json
+import logging
 import random
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -44,6 +47,11 @@ from runtime.permissions import Access
 from runtime.tables import AppSchema, load_schema
 from runtime.write import RecordWriter, _jsonable
 
+log = logging.getLogger("nocode.flows")
+
+MAX_DEPTH = 5  # flow → write → flow … levels in one transaction (a person's write is level 0)
+_DEPTH = "flow_depth"  # conn.info key: how many flow writes deep the current write is
+_WRITER = "flow_writer"  # conn.info key: (flow, form, record id) of the instance writing now
 MAX_FOLLOW_UPS = 100  # events one effect chain may feed back in one transaction (replies to record writes)
 TIMER_JOB = "flow_timer"
 HTTP_JOB = "flow_http"  # an http_request node that waits for the answer
@@ -350,12 +358,17 @@ async def apply_event(conn: AsyncConnection, instance_id: int | None, event: Any
     schema = await _schema_for(conn, row.app_id, row.version, schema)
     ctx = await _context(conn, row.app_id, flow, tz, row.org_version)
     if state.instance.form and state.instance.record_id is not None:  # the flow reads the record as it is now
-        fresh = (await record_envs(conn, schema, state.instance.form, [state.instance.record_id], ())).get(
-            state.instance.record_id)
+        fresh = await flow_record(conn, schema, flow, state.instance.record_id)
         if fresh is not None:
             state = FlowState(state.instance._replace(record=fresh), state.tokens, state.tasks, state.timers,
                               state.variables)
     return await _step_and_apply(conn, schema, flow, state, event, ctx, tz, row.revision)
+
+
+async def flow_record(conn: AsyncConnection, schema: AppSchema, flow: CompiledFlow, record_id: int) -> dict | None:
+    """The flow's record as it is now, with the linked records and sub-table rows its expressions, assignees and
+    templates read (`customer.sales`, `leader.account`): one query, plus one per relation level it reads through."""
+    return (await record_envs(conn, schema, flow.form, [record_id], flow.record_paths)).get(record_id)
 
 
 async def _step_and_apply(conn, schema, flow, state, event, ctx, tz, revision: int) -> StepResult:
@@ -395,14 +408,17 @@ async def deliver(conn: AsyncConnection, instance_id: int, event: Any, tz) -> No
 
 async def start_flow(conn: AsyncConnection, schema: AppSchema, flow_key: str, *, initiator: int | None,
                      record_id: int | None = None, variables: dict | None = None, tz=timezone.utc,
-                     at: datetime | None = None, parent: tuple | None = None) -> StepResult:
-    """Start an instance of a flow of the schema's version on a record (or none), in the caller's transaction."""
+                     at: datetime | None = None, parent: tuple | None = None, record: dict | None = None
+                     ) -> StepResult:
+    """Start an instance of a flow of the schema's version on a record (or none), in the caller's transaction.
+    `record`: the record as just read with (at least) the flow's `record_paths`, saving a read."""
     flows = await flows_of(conn, schema.app_id, schema.version, schema.definition)
     flow = flows[flow_key]
     at = at or utcnow()
-    record = None
-    if flow.form is not None and record_id is not None:
-        record = (await record_envs(conn, schema, flow.form, [record_id], ())).get(record_id)
+    if flow.form is None or record_id is None:
+        record = None
+    elif record is None:
+        record = await flow_record(conn, schema, flow, record_id)
     instance_id = (await conn.execute(insert(flow_instances).values(
         app_id=schema.app_id, flow=flow_key, version=schema.version, status="running", initiator=initiator,
         form=flow.form, record_id=record_id, started_at=_naive(at)).returning(flow_instances.c.id))).scalar_one()
@@ -418,20 +434,33 @@ async def on_record_written(conn: AsyncConnection, schema: AppSchema, form_key: 
     writer's transaction. Returns the new instance ids."""
     flows = await flows_of(conn, schema.app_id, schema.version, schema.definition)
     event = "created" if changed is None else "updated"
-    if changed is not None:
-        await _wake_waiting(conn, schema, form_key, ids, tz)
     wanted = [f for f in flows.values() if f.definition.enabled and f.form == form_key
               and getattr(f.definition.trigger, "type", None) == f"record_{event}"]
+    depth = conn.info.get(_DEPTH, 0)
+    if depth >= MAX_DEPTH:  # written by a flow that a flow's write started, and so on: stop the chain here
+        if wanted or changed is not None:
+            log.error("app %s: flows not started and waiting flows not woken on %s %s %s — %d levels of flows "
+                      "writing records that start flows (limit %d); flows %s keep triggering each other",
+                      schema.key, form_key, event, ids, depth, MAX_DEPTH, sorted(f.key for f in wanted))
+        return []
+    if changed is not None:
+        await _wake_waiting(conn, schema, form_key, ids, tz)
     if not wanted or not ids:
         return []
-    records = await record_envs(conn, schema, form_key, ids, ())
+    records = await record_envs(conn, schema, form_key, ids, frozenset().union(*(f.record_paths for f in wanted)))
     started = []
     eval_ctx = eval_context(tz, user_id)
+    writer = conn.info.get(_WRITER)  # an instance writing its own record does not start its flow again on it
     for record_id in ids:
         record = records.get(record_id)
+        unread = record  # as read above, until a flow started on it may have written it
         for flow in wanted:
+            if writer == (flow.key, form_key, record_id):
+                continue
             if record is not None and starts_on_write(flow, event, record, changed, eval_ctx):
-                result = await start_flow(conn, schema, flow.key, initiator=user_id, record_id=record_id, tz=tz)
+                result = await start_flow(conn, schema, flow.key, initiator=user_id, record_id=record_id, tz=tz,
+                                          record=unread)
+                unread = None
                 started.append(result.state.instance.id)
     return started
 
@@ -445,10 +474,12 @@ async def _wake_waiting(conn: AsyncConnection, schema: AppSchema, form_key: str,
         flow_tokens.c.status == "waiting", flow_tokens.c.wait == "condition"))).all()
     if not waiting:
         return
-    records = await record_envs(conn, schema, form_key, [r.record_id for r in waiting], ())
+    flows = await flows_of(conn, schema.app_id, schema.version, schema.definition)
+    paths = frozenset().union(*(f.record_paths for f in flows.values() if f.form == form_key))
+    records = await record_envs(conn, schema, form_key, [r.record_id for r in waiting], paths)
     for instance_id, record_id in waiting:
-        if record_id in records:
-            await apply_event(conn, instance_id, RecordChanged(utcnow(), records[record_id]), tz, schema)
+        if record_id in records:  # an instance writing its own record is being stepped: queued behind its step
+            await deliver(conn, instance_id, RecordChanged(utcnow(), records[record_id]), tz)
 
 
 # ---- effects ------------------------------------------------------------------------------------------------------
@@ -488,23 +519,27 @@ async def _on_cancel_timer(run: Run, item: fx.CancelTimer) -> None:
 
 
 def _writer(run: Run) -> RecordWriter:
-    """The one write path, as the initiator, with no permission limits (the flow's designer decided); records
-    written by a flow start no flows."""
-    writer = RecordWriter(run.conn, run.schema, Context(tz=run.tz), run.initiator,
-                          access=Access.unrestricted(run.schema, run.initiator, run.tz))
-    writer.starts_flows = False
-    return writer
+    """The one write path, as the initiator, with no permission limits (the flow's designer decided). Its writes
+    start flows one level deeper (see `_guarded`)."""
+    return RecordWriter(run.conn, run.schema, Context(tz=run.tz), run.initiator,
+                        access=Access.unrestricted(run.schema, run.initiator, run.tz))
 
 
 async def _guarded(run: Run, what: str, write: Callable[[], Awaitable[Any]]) -> tuple[bool, Any]:
     """A write in a savepoint: refused (bad values, record gone, stale) → the instance fails with the reason in
-    its history, and the caller's other writes stand."""
+    its history, and the caller's other writes stand. Flows it starts count one level deeper (MAX_DEPTH)."""
+    info = run.conn.info
+    depth, writer = info.get(_DEPTH, 0), info.get(_WRITER)
+    instance = run.state.instance
+    info[_DEPTH], info[_WRITER] = depth + 1, (instance.flow, instance.form, instance.record_id)
     try:
         async with run.conn.begin_nested():
             return True, await write()
     except (ProblemsError, ApiError) as e:
         run.follow_ups.append(Failed(utcnow(), what, _error_text(e)))
         return False, None
+    finally:
+        info[_DEPTH], info[_WRITER] = depth, writer
 
 
 def _error_text(error: Exception) -> str:
@@ -535,8 +570,10 @@ async def _on_assign_owner(run: Run, item: fx.AssignOwner) -> None:
     if not item.candidates:
         return
     chosen = await _pick(run, item)
-    await _guarded(run, f"assign {item.form} {item.record_id}",
-                   lambda: _writer(run).update(item.form, item.record_id, {item.field: chosen}, None))
+    ok, _ = await _guarded(run, f"assign {item.form} {item.record_id}",
+                           lambda: _writer(run).update(item.form, item.record_id, {item.field: chosen}, None))
+    if ok and item.request is not None:  # the waiting assign node goes on with the chosen person in the record
+        run.follow_ups.append(Reply(utcnow(), item.request, value=chosen))
 
 
 async def _pick(run: Run, item: fx.AssignOwner) -> int:
@@ -608,7 +645,7 @@ async def run_query(conn: AsyncConnection, schema: AppSchema, item: fx.Query, tz
         measure = func.count(column) if item.aggregate == "count" and column is not None else \
             func.count() if item.aggregate == "count" else getattr(func, item.aggregate)(column)
         value = (await conn.execute(select(measure).select_from(table).where(*where))).scalar()
-        return float(value) if value is not None else None
+        return aggregate_value(item.aggregate, value)
     order = []
     if item.sort:
         column = _column(form, item.sort)
@@ -617,6 +654,16 @@ async def run_query(conn: AsyncConnection, schema: AppSchema, item: fx.Query, tz
     ids = list((await conn.execute(select(table.c.id).where(*where).order_by(*order).limit(item.limit))).scalars())
     envs = await record_envs(conn, schema, item.form, ids, ())
     return [_jsonable(envs[i]) for i in ids if i in envs]
+
+
+def aggregate_value(aggregate: str, value: Any) -> Any:
+    """A count, and the min / max of a whole-number column (an id, a relation, a member), stay integers, so they can
+    fill a relation or name a person; sums and averages are numbers (floats)."""
+    if value is None:
+        return None
+    if aggregate == "count" or (aggregate in ("min", "max") and isinstance(value, int) and not isinstance(value, bool)):
+        return int(value)
+    return float(value)
 
 
 _SYSTEM_COLUMNS = ("id", "owner", "created_by", "updated_by", "created_at", "updated_at")

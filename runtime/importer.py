@@ -41,6 +41,12 @@ class ImportReport:
         return {"imported": self.imported if written else 0, "failed": len(self.failed_rows),
                 "errors": self.errors, "columns": self.columns, "ignored_columns": self.ignored_columns}
 
+    def dry_run_body(self) -> dict:
+        """What an import would do, nothing written: `valid` rows would be imported (all of them only when
+        `failed` is 0 in all-or-nothing mode)."""
+        return {"dry_run": True, "imported": 0, "valid": self.imported, "failed": len(self.failed_rows),
+                "errors": self.errors, "columns": self.columns, "ignored_columns": self.ignored_columns}
+
 
 def read_rows(filename: str, stream) -> Iterator[list[Any]]:
     """Rows of the first sheet (or the CSV) as lists of cell values, header first."""
@@ -72,14 +78,50 @@ def map_columns(form: FormStore, header: list, given: dict[str, str] | None) -> 
         title = str(cell).strip() if cell is not None else ""
         if not title:
             continue
-        key = (given or {}).get(title)
-        if key is None:
+        if given is not None and title in given:
+            key = given[title] or None  # "" leaves a column out on purpose
+            if key is None:
+                ignored.append(title)
+                continue
+        else:
             key = title if title in writable else by_label.get(title.lower())
         if key in writable:
             columns[index] = key
         elif title.lower() not in SYSTEM_HEADERS and title not in form.fields:
             ignored.append(title)
     return columns, ignored
+
+
+PREVIEW_ROWS = 5
+
+
+def preview(form: FormStore, rows: Iterator[list]) -> dict:
+    """What the mapping step shows: the headers, the first rows, the columns matched by label or key and the
+    fields a column may go to."""
+    header = next(rows, None)
+    if header is None:
+        raise ProblemsError([_problem("/file", "no_columns")])
+    headers = [str(cell).strip() if cell is not None else "" for cell in header]
+    sample = []
+    for row in rows:
+        cells = [_shown(_cell(value)) for value in row]
+        if any(cell is not None for cell in cells):
+            sample.append(cells)
+        if len(sample) >= PREVIEW_ROWS:
+            break
+    columns, _ = map_columns(form, header, None)
+    return {"headers": headers, "rows": sample,
+            "mapping": {headers[index]: key for index, key in columns.items()},
+            "fields": [{"key": key, "label": store.field.label or key, "type": store.field.type,
+                        "required": bool(getattr(store.field, "required", False))}
+                       for key, store in form.fields.items() if store.child is None and not store.type.is_generated]}
+
+
+def _shown(value):
+    """A cell as JSON can carry it (dates and times as ISO text)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _cell(value):

@@ -52,6 +52,8 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--scrm", action=argparse.BooleanOptionalAction, default=None,
                      help="install the SCRM / 社群团购 app")
     sub.add_argument("--demo-data", action="store_true", help="with --scrm: also its demo records")
+    sub.add_argument("--demo-scale", type=float, default=1.0,
+                     help="with --demo-data: size of the demo business (1: 2,000 customers, 20,000 orders)")
     sub.add_argument("--api-workers", type=int, help="API processes (default: CPU cores, at most 8)")
     sub.add_argument("--worker-processes", type=int, default=1, help="`nocode worker` services to enable")
     sub.add_argument("--worker-concurrency", type=int, default=4, help="jobs each worker runs at once")
@@ -90,6 +92,7 @@ class Plan:
     admin_password: str = ""
     scrm: bool = False
     demo_data: bool = False
+    demo_scale: float = 1.0
     api_workers: int = 2
     worker_processes: int = 1
     worker_concurrency: int = 4
@@ -150,7 +153,7 @@ def resolve(args, interactive: bool) -> Plan:
                 metrics_token=existing.get("metrics_token") or "",
                 db_name=args.db_name, db_user=args.db_user, db_password=args.db_password or "",
                 admin_username=args.admin_username, admin_password=args.admin_password or "",
-                demo_data=args.demo_data, worker_processes=args.worker_processes,
+                demo_data=args.demo_data, demo_scale=args.demo_scale, worker_processes=args.worker_processes,
                 worker_concurrency=args.worker_concurrency, host=args.host, port=args.port,
                 tls_cert=args.tls_cert or "", tls_key=args.tls_key or "", max_upload_mb=args.max_upload_mb,
                 system_user=args.system_user, systemd_dir=Path(args.systemd_dir), nginx_dir=Path(args.nginx_dir),
@@ -467,7 +470,7 @@ class Installer:
             doc = json.loads(TEMPLATE.read_text(encoding="utf-8"))
             engine = _engine(plan)
             try:
-                key, version, count = await _import(engine, plan.settings, doc, plan.demo_data)
+                key, version, count = await _import(engine, plan.settings, doc, plan.demo_data, plan.demo_scale)
             finally:
                 await engine.dispose()
             detail = f"{key} version {version}" + (f", {count} demo records" if count else "")

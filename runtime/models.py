@@ -558,3 +558,32 @@ customer_merges = Table(
     Column("snapshot", Json),
     Index("ix_customer_merges_survivor", "app_id", "survivor_id"),
 )
+
+# A person's own views of a form's records (migration 0014): the same shape as the app's `views`, private to them.
+saved_views = Table(
+    "saved_views", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("form", String(40), nullable=False),
+    Column("key", String(40), nullable=False),
+    Column("definition", Json, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("app_id", "user_id", "key", name="uq_saved_views_app_user_key"),
+    Index("ix_saved_views_owner_form", "app_id", "user_id", "form"),
+)
+
+# Comments on records (migration 0015): the people @mentioned are notified; the record's readers see them.
+record_comments = Table(
+    "record_comments", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("form", String(40), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("text", Text, nullable=False),
+    Column("mentions", Json),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_record_comments_record", "app_id", "form", "record_id"),
+)

@@ -17,12 +17,13 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from engines.expr import ExprError, Scope
+from engines.expr import ExprError, compile_expression
 from engines.problems import Problem, ProblemsError
 from engines.report.charts import shape
 from engines.report.compile import Path, compile_report, quote, resolve
 from engines.report.dashboards import KINDS, DashboardDef, FilterValueError, filter_values
 from engines.report.definition import ReportDef
+from engines.report.source import row_source, source_scope, without_parent_step
 from runtime.errors import ApiError, not_found
 from runtime.export import _sheet_name
 from runtime.expressions import SchemaTables, compiled, eval_context
@@ -104,6 +105,23 @@ def find_report(schema: AppSchema, key: str) -> ReportDef:
     return report
 
 
+def source_compiled(schema: AppSchema, source: str, text: str, expect: str | None = None):
+    """An expression in a report's source (a form, or a sub-table's rows with their parent), compiled once per
+    app version, and the same as permissions read it: the parent's fields are the row's own."""
+    rows = row_source(source)
+    if rows is None:
+        found = compiled(schema, source, text, expect)
+        return found, found
+    cache = schema.__dict__.setdefault("_report_expressions", {})
+    key = (source, text, expect)
+    if key not in cache:
+        if len(cache) > 500:
+            cache.clear()
+        found = compile_expression(text, source_scope({f.key: f for f in schema.definition.forms}, source), expect)
+        cache[key] = found, without_parent_step(found, rows)
+    return cache[key]
+
+
 def viewer_problems(schema: AppSchema, report: ReportDef, access: Access) -> list[Problem]:
     """What of the report the viewer may not see: a hidden field shown as a dimension or aggregated, or a field
     of linked records they may only partly read."""
@@ -117,7 +135,7 @@ def viewer_problems(schema: AppSchema, report: ReportDef, access: Access) -> lis
     for j, m in enumerate(report.measures):
         used += [(f"/measures/{j}/{key}", getattr(m, key)) for key in ("field", "expr", "date") if getattr(m, key)]
     for where, text in used:
-        for problem in access.path_problems(report.source, compiled(schema, report.source, text), where):
+        for problem in access.path_problems(report.source, source_compiled(schema, report.source, text)[1], where):
             code = "report_field_hidden" if problem.code == "field_hidden" else problem.code
             found.append(Problem(problem.path, code, problem.params))
     return found
@@ -161,7 +179,7 @@ class Filters:
 
     def __init__(self, schema: AppSchema, report: ReportDef, access: Access, today: date):
         self.schema, self.report, self.access, self.today = schema, report, access, today
-        self.scope = Scope({f.key: f for f in schema.definition.forms}, report.source)
+        self.scope = source_scope({f.key: f for f in schema.definition.forms}, report.source)
         self.texts: list[str] = []
         self.problems: list[Problem] = []
 
@@ -169,7 +187,7 @@ class Filters:
         if text is None or not text.strip():
             return
         try:
-            found = compiled(self.schema, self.report.source, text, "bool")
+            found = source_compiled(self.schema, self.report.source, text, "bool")[1]
         except ExprError as e:
             self.problems.append(e.problem(where))
             return
@@ -200,8 +218,8 @@ class Filters:
         except ExprError:
             self.problems.append(Problem(where, "report_unknown_filter", {"key": key}))
             return None
-        self.problems += self.access.path_problems(self.report.source, compiled(self.schema, self.report.source, key),
-                                                   where)
+        self.problems += self.access.path_problems(
+            self.report.source, source_compiled(self.schema, self.report.source, key)[1], where)
         return path
 
     def check(self) -> None:
@@ -233,7 +251,7 @@ async def run(conn, schema: AppSchema, access: Access, report: ReportDef, tz, fi
     except ExprError as e:
         raise ApiError(400, "bad_query", [e.problem("/query/filter")]) from None
     rows, totals = plan.shape((await conn.execute(plan.statement)).all(), tz)
-    answer = {"report": {"key": report.key, "name": report.name}, "columns": plan.columns, "rows": rows,
+    answer = {"report": {"key": report.key, "name": report.name, "drill_form": plan.drill_form}, "columns": plan.columns, "rows": rows,
               "totals": totals}
     if report.pivot is not None:
         answer["pivot"] = pivot(report, rows, totals)

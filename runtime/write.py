@@ -58,7 +58,7 @@ def utcnow() -> datetime:
 
 
 class RecordWriter:
-    starts_flows = True  # writes made by a flow start no flows (no flow can start another without end)
+    starts_flows = True  # False for writes that start no flows (rules, demo data); flows' own writes do, to MAX_DEPTH
 
     def __init__(self, conn: AsyncConnection, schema: AppSchema, ctx: Context, user_id: int | None,
                  settings: Settings | None = None, access: Access | None = None):

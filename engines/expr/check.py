@@ -61,6 +61,8 @@ class Scope:
             if getattr(f, "result", None):
                 return T(RESULTS[f.result][1])
             return self.formula_types.get((form, f.key), T("any"))
+        if f.type == "rollup" and f.agg == "count":  # counts records: a number whatever it reads
+            return NUMBER
         if f.type in ("lookup", "rollup"):  # the type of the field read at the end (resolved with the app)
             source = f._source
             if source is None:

@@ -15,6 +15,7 @@ from engines.form.fields.base import KEY_PATTERN
 # Field types that hold one user id (member) or are the record's creator / owner (system fields).
 MEMBER_FIELD_TYPES = {"member", "created_by", "updated_by"}
 MEMBER_SYSTEM_FIELDS = {"created_by", "updated_by", "owner"}
+FIELD_PATH_PATTERN = r"^[a-z][a-z0-9_]{0,39}(\.[a-z][a-z0-9_]{0,39}){0,3}$"  # field, or relation.field…
 
 
 class Levels(BaseModel):
@@ -31,7 +32,9 @@ class AssigneeSpec(BaseModel):
     role: str | None = Field(default=None, pattern=KEY_PATTERN)
     department_head: Levels | None = None
     manager: Levels | None = None
-    field: str | None = Field(default=None, pattern=KEY_PATTERN, description="a member field of the record")
+    field: str | None = Field(default=None, pattern=FIELD_PATH_PATTERN,
+                              description="a member field of the record, a member variable, or a path through "
+                                          "relations (customer.sales)")
     initiator: bool | None = None
 
     @model_validator(mode="after")
@@ -88,10 +91,38 @@ class OrgChart:
         return self.heads.get(department) if department is not None else None
 
 
+def user_ids(value: Any) -> list:
+    """What a member field, variable or path holds, as user ids: one id, several, a linked record's id, or a
+    whole number computed as a float (an aggregate's max)."""
+    values = value if isinstance(value, list) else [value]
+    found = []
+    for v in values:
+        v = v.get("id") if isinstance(v, dict) else v
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        found.append(v)
+    return found
+
+
+def read_path(values: dict | None, path: str) -> Any:
+    """A field (`sales`), a variable, or a path through loaded linked records (`customer.sales`); many-links and
+    sub-table rows give every value along the way."""
+    current: list = [values or {}]
+    for key in path.split("."):
+        nxt: list = []
+        for item in current:
+            if isinstance(item, dict):
+                value = item.get(key)
+                nxt.extend(value if isinstance(value, list) and "." in path else [value])
+        current = nxt
+    return current if len(current) != 1 else current[0]
+
+
 def resolve(specs: Iterable[AssigneeSpec], directory: Directory, record: dict | None, initiator: int | None,
             relative_to: int | None = None) -> list[int]:
     """User ids in order, each once. Managers and department heads are counted from `relative_to` (an escalation
-    goes to the late assignee's manager) or else from the initiator."""
+    goes to the late assignee's manager) or else from the initiator. `record` is what `field` specs read: the
+    record with its linked records loaded, and the flow's variables."""
     found: list[int] = []
     anchor = relative_to if relative_to is not None else initiator
     for spec in specs:
@@ -107,9 +138,7 @@ def resolve(specs: Iterable[AssigneeSpec], directory: Directory, record: dict | 
         elif kind == "department_head":
             ids = [directory.department_head(anchor, spec.department_head.levels)] if anchor is not None else []
         elif kind == "field":
-            value = (record or {}).get(spec.field)
-            value = value.get("id") if isinstance(value, dict) else value
-            ids = value if isinstance(value, list) else [value]
+            ids = user_ids(read_path(record, spec.field))
         else:
             ids = [initiator]
         for user in ids:

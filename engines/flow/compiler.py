@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
+from pydantic import BaseModel
+
 from engines.expr import ExprError, Scope, compile_expression
 from engines.expr.types import T
 from engines.flow.definition import VARIABLE_FIELD_TYPES, CompiledFlow, FlowDef, parse_flow, type_of
+from engines.flow.assignees import AssigneeSpec
 from engines.flow.nodes.base import ExprSpec
 from engines.form.fields import FIELD_MODELS
 from engines.print.sandbox import PrintError
@@ -98,12 +101,15 @@ def compile_flow(doc: Any, forms: Mapping[str, Any], version: Any = None) -> Com
         if f.type == "relation" and not getattr(f, "many", False):
             compiled.relation_targets[f.key] = f.target
     problems = []
+    reads: set[tuple[str, ...]] = set()
     for key, spec in expression_specs(flow):
         try:
             result = compile_spec(spec, scope, forms)
         except ExprError as e:
             problems.append(e.problem(pointer(*spec.path)))
             continue
+        if spec.form is None or key == ("trigger",):  # over the flow's record (not a queried form's)
+            reads |= result.paths
         if key == ("trigger",):
             compiled.trigger_condition = result
         elif key[0] == "edge":
@@ -121,4 +127,47 @@ def compile_flow(doc: Any, forms: Mapping[str, Any], version: Any = None) -> Com
                                         {"line": e.line or 1, "error": e.error}))
     if problems:
         raise ProblemsError(problems)
+    reads |= {tuple(spec.field.split(".")) for spec in assignee_specs(flow.nodes) if spec.field}
+    reads |= {path for node in flow.nodes for spec in type_of(node).templates(node) for path in record_reads(spec.text)}
+    compiled.record_paths = linked_paths(reads, form)
     return compiled
+
+
+def assignee_specs(value: Any) -> Iterator[AssigneeSpec]:
+    """Every assignee spec in nodes (assignees, fallback, cc, to, timeouts' to…)."""
+    if isinstance(value, AssigneeSpec):
+        yield value
+    elif isinstance(value, BaseModel):
+        for item in value.__dict__.values():
+            yield from assignee_specs(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from assignee_specs(item)
+
+
+def record_reads(text: str) -> Iterator[tuple[str, ...]]:
+    """`record.customer.name` in a message template → ("customer", "name")."""
+    from jinja2 import nodes
+
+    from engines.flow.templates import environment
+
+    for node in environment().parse(text).find_all(nodes.Getattr):
+        chain: list[str] = []
+        inner = node
+        while isinstance(inner, nodes.Getattr):
+            chain.append(inner.attr)
+            inner = inner.node
+        if isinstance(inner, nodes.Name) and inner.name == "record":
+            yield tuple(reversed(chain))
+
+
+def linked_paths(reads: set[tuple[str, ...]], form: Any) -> frozenset[tuple[str, ...]]:
+    """The paths the runtime must load with the record: those through a relation or into a sub-table (plain
+    fields and a bare single relation read from the record row itself)."""
+    kinds = {f.key: (f.type, getattr(f, "many", False)) for f in getattr(form, "fields", [])}
+    found = set()
+    for path in reads:
+        kind, many = kinds.get(path[0], (None, False))
+        if kind == "subtable" or (kind == "relation" and (many or len(path) > 1)):
+            found.add(path)
+    return frozenset(found)

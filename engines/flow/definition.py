@@ -77,6 +77,7 @@ class CompiledFlow:
     templates: dict[tuple[str, str], Any] = field(default_factory=dict)
     variables: dict[str, VariableDef] = field(default_factory=dict)
     relation_targets: dict[str, str] = field(default_factory=dict)
+    record_paths: frozenset = frozenset()  # paths through links the flow reads: loaded with the record
 
     @property
     def key(self) -> str:

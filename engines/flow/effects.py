@@ -70,6 +70,7 @@ class AssignOwner:
     field: str
     candidates: tuple[int, ...]
     strategy: str  # first, round_robin, least_loaded, random
+    request: str | None = None  # set: answer with Reply(request, value=the chosen user), so the flow sees it
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ MESSAGES.update({
     "flow_webhook_response_trigger": ("只有 Webhook 触发的流程可以返回响应", "only a webhook-triggered flow can send a webhook response"),
     "flow_duplicate_flow": ("流程键「{key}」重复", "flow key {key!r} is used twice"),
     "flow_field_wrong_form": ("字段「{key}」不在表单「{form}」中", "field {key!r} is not in form {form!r}"),
+    "flow_target_and_record": ("target（关联字段）与 record（记录编号表达式）只能选一个", "give either target (a relation field) or record (an expression giving the id), not both"),
     "flow_not_relation": ("「{key}」不是指向单条记录的关联字段", "{key!r} is not a one-record relation field"),
     "flow_wait_needs_one": ("等待节点需要 until（时间）或 condition（条件）之一", "a wait node needs either until (a moment) or condition"),
     "flow_return_target": ("不能退回到「{node}」：只能退回到本流程已经过的审批/填写节点或发起人", "cannot return to {node!r}: only to an approval or fill-in step already passed, or to the initiator"),

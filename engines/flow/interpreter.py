@@ -130,7 +130,8 @@ class Run:
         return render(self.flow.templates[(node, name)], context)
 
     def resolve(self, specs, relative_to: int | None = None) -> list[int]:
-        return resolve(specs or [], self.ctx.directory, self.instance.record, self.instance.initiator, relative_to)
+        """People named by specs; `field` reads the record (with its loaded links) and the flow's variables."""
+        return resolve(specs or [], self.ctx.directory, self.scope_values(), self.instance.initiator, relative_to)
 
     # ---- moving tokens ------------------------------------------------------------------------------------------
     def move(self, token: TokenRow, node: str) -> None:

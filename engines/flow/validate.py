@@ -81,18 +81,33 @@ class FlowFacts:
             if spec.role is not None and spec.role not in self.roles:
                 problems.append(Problem(path + where + "/role", "flow_unknown_role", {"key": spec.role}))
             if spec.field is not None:
-                if self.flow_form is None:
-                    variable = self.variables.get(spec.field)
-                    if variable is None or variable.type != "member":
-                        problems.append(Problem(path + where + "/field", "flow_assignee_needs_form"))
-                    continue
-                f = self.field(self.flow_form.key, spec.field)
-                variable = self.variables.get(spec.field)
-                if f is None and variable is not None and variable.type == "member":
-                    continue
-                if f is None or (f.type not in MEMBER_FIELD_TYPES and f.key not in ("owner",)):
-                    problems.append(Problem(path + where + "/field", "flow_not_member_field", {"key": spec.field}))
+                problems += self.member_path_problems(spec.field, path + where + "/field")
         return problems
+
+    def member_path_problems(self, text: str, path: str) -> list[Problem]:
+        """`field` of an assignee spec: a member field (or owner / created_by…), a member (or number) variable, or a
+        path through single or many relations ending at one (`customer.sales`, `item.owner`)."""
+        head, *rest = text.split(".")
+        variable = self.variables.get(head)
+        if variable is not None:
+            if not rest:
+                return [] if variable.type in ("member", "number") else \
+                    [Problem(path, "flow_not_member_field", {"key": text})]
+            form = variable.form if variable.type in ("record", "records") else None
+            keys = rest
+        elif self.flow_form is None:
+            return [Problem(path, "flow_assignee_needs_form")]
+        else:
+            form, keys = self.flow_form.key, [head, *rest]
+        for i, key in enumerate(keys):
+            f = self.field(form, key)
+            if i < len(keys) - 1:
+                if f is None or f.type != "relation":
+                    return [Problem(path, "flow_not_relation", {"key": ".".join(keys[:i + 1])})]
+                form = f.target
+            elif f is None or (f.type not in MEMBER_FIELD_TYPES and f.key != "owner"):
+                return [Problem(path, "flow_not_member_field", {"key": text})]
+        return []
 
 
 def validate_flows(flows: Any, forms: Mapping[str, Any], roles: Iterable[str] = (),

@@ -18,7 +18,8 @@ COMPUTED_TYPES = ("formula", "lookup", "rollup")
 class Hop:
     """One step from a form to records it reads.
     relation: form.field holds the id of one `target` record; many: a link table; subtable: child rows;
-    back: the records of `form` whose relation `field` points at `target` (the computed field's side)."""
+    back: the records of `form` whose relation `field` points at `target` (the computed field's side);
+    parent: from a sub-table row (`form` is order.lines) to the record it belongs to (`target`)."""
     kind: str
     form: str
     field: str
@@ -182,7 +183,26 @@ def node_of(index, form_key: str, f, compile) -> Node:
             if text:
                 node.expressions[role] = expression = compile(source, text)
                 node.deps += deps_of_expression(expression, (hop,))
+        if f.parent_filter:  # rows of another form's sub-table, counted by their record (the order's status)
+            parent = source.rpartition(".")[0]
+            node.expressions["parent_filter"] = expression = compile(parent, f.parent_filter)
+            node.deps += deps_of_expression(expression, (hop, Hop("parent", source, "parent_id", parent)))
     return node
+
+
+def guarded(nodes: list[Node]) -> set[str]:
+    """The guarded computed fields (min/max) and every computed field they read, however indirectly: the
+    records of these are locked before they are recomputed, so a guard never judges a stale value."""
+    by_name = {n.name: n for n in nodes}
+    found = {n.name for n in nodes if getattr(n.field, "guarded", False)}
+    todo = list(found)
+    while todo:
+        for dep in by_name[todo.pop()].deps:
+            name = f"{dep.form}.{dep.field}"
+            if name in by_name and name not in found:
+                found.add(name)
+                todo.append(name)
+    return found
 
 
 def order(found: list[Node]) -> tuple[list[Node], list[str] | None]:

@@ -9,6 +9,9 @@ repurchase reads each purchase's next one with LEAD(), cohorts join every custom
 least twice" counts per customer in a grouped subquery joined back by the dimensions. Totals and subtotals are
 the same query grouped by fewer dimensions, UNION ALL; metrics are expressions (window functions for TOTAL,
 PREVIOUS, FIRST, RUNNING) over the aggregates.
+
+A sub-table's rows as the source (engines.report.source) join their parent by `parent_id` like any relation; a
+tags or multi-select dimension joins the items of its list (json_each / jsonb_array_elements_text), one row each.
 """
 from __future__ import annotations
 
@@ -19,13 +22,14 @@ from typing import Any, Mapping, Protocol
 
 from sqlalchemy import Float, Integer, Text, and_, case, cast, func, literal, null, select, true, union_all
 
-from engines.expr import Scope, compile_expression
+from engines.expr import compile_expression
 from engines.expr.ast import Name, walk
 from engines.expr.check import Checker, Step
 from engines.expr.sql import SqlCompiler
 from engines.report import buckets
 from engines.report.definition import DimensionDef, MeasureDef, ReportDef
 from engines.report.metrics import MetricCompiler, compile_metric
+from engines.report.source import RowsCatalog, RowSource, parent_condition, row_source, source_scope
 
 LEVEL, ORDER, TITLE, SORT = "_level", "_n", "_t_", "_o_"  # keys start with a letter, so these never meet a report's own
 
@@ -63,6 +67,8 @@ class Path:
         if last.kind == "system":
             return "member" if last.field in ("owner", "created_by", "updated_by") else self.kind
         kind = getattr(self.field, "type", "")
+        if self.kind == "list":  # tags and multi-select: one group per tag or option
+            return "select" if kind == "multi_select" else "text"
         if kind in ("member", "created_by", "updated_by") and not getattr(self.field, "many", False):
             return "member"
         if kind in ("select", "radio"):
@@ -70,7 +76,7 @@ class Path:
         return self.kind
 
 
-def resolve(scope: Scope, text: str) -> Path:
+def resolve(scope, text: str) -> Path:
     """A dotted path of the source form; raises ExprError (unknown field…) with the place."""
     node = Name(0, len(text), path=tuple(text.split(".")))
     steps, t = Checker(scope).resolve(node)
@@ -142,6 +148,14 @@ class Plan:
     levels: list[tuple[str, ...]]
     filters: list[str] = field(default_factory=list)  # report filter and runtime filters, for drill-down
     counts: set[str] = field(default_factory=set)  # measures that are whole numbers
+    rows_source: RowSource | None = None  # a sub-table's rows: drill-downs list their parent records
+    forms: Mapping[str, Any] | None = None
+    _rewritten: dict = field(default_factory=dict)  # drill conditions rewritten for the parent form
+
+    @property
+    def drill_form(self) -> str:
+        """The form whose records `_drill` selects."""
+        return self.rows_source.parent if self.rows_source is not None else self.report.source
 
     def shape(self, raw_rows, tz) -> tuple[list[dict], list[dict]]:
         """Database rows → (rows, total rows) as the API gives them: numbers as numbers, titles for relations,
@@ -154,7 +168,7 @@ class Plan:
             present = self.levels[level]
             out: dict[str, Any] = {}
             keys: dict[str, Any] = {}
-            conditions = [f"({text})" for text in self.filters]
+            conditions = list(self.filters)
             for d in dims:
                 if d.as_ not in present:
                     out[d.as_] = None
@@ -169,13 +183,20 @@ class Plan:
             for m in self.report.metrics:
                 out[m.as_] = _number(raw[m.as_], False)
             out["_keys"] = keys
-            out["_drill"] = " AND ".join(conditions) if conditions else ("" if conditions is not None else None)
+            out["_drill"] = None if conditions is None else self._drill_text(conditions)
             if level:
                 out[LEVEL] = level
                 totals.append(out)
             else:
                 rows.append(out)
         return rows, totals
+
+    def _drill_text(self, conditions: list[str]) -> str:
+        """The filters (bracketed) and the dimension conditions as one condition on the drill form."""
+        if self.rows_source is not None:
+            return parent_condition(conditions, self.forms, self.rows_source, self._rewritten)
+        filters = len(self.filters)
+        return " AND ".join([f"({text})" for text in conditions[:filters]] + conditions[filters:])
 
     def _dimension(self, d: DimensionDef, raw, tz) -> tuple[Any, Any]:
         key = raw[d.as_]
@@ -207,6 +228,8 @@ class Plan:
         name = path.text
         if key is None:
             return f"ISBLANK({name})"
+        if path.kind == "list":
+            return f"HAS_TAG({name}, {quote(str(key))})"
         if d.bucket:
             start, end = buckets.period(key, d.bucket)
             day = f"FORMAT_DATE({name}, 'YYYY-MM-DD')"
@@ -256,8 +279,11 @@ def _number(value, whole: bool):
 
 class Compiler:
     def __init__(self, report: ReportDef, catalog: Catalog, ctx, dialect: str, filters: list[str] = ()):
+        self.rows_source = row_source(report.source)
+        if self.rows_source is not None:
+            catalog = RowsCatalog(catalog, self.rows_source)
         self.report, self.catalog, self.ctx, self.dialect = report, catalog, ctx, dialect
-        self.scope = Scope(catalog.forms, report.source)
+        self.scope = source_scope(catalog.forms, report.source)
         self.filters = [text for text in [report.filter, *filters] if text and text.strip()]
         self.conditions = [compile_expression(text, self.scope, expect="bool") for text in self.filters]
         self.paths = {d.as_: resolve(self.scope, d.field) for d in report.dimensions}
@@ -287,7 +313,8 @@ class Compiler:
                                    for i, s in enumerate(selects))).subquery("levels")
             statement = select(*combined.c).order_by(combined.c[LEVEL], combined.c[ORDER])
         counts = {m.as_ for m in self.report.measures if m.agg in ("count", "count_distinct")}
-        return Plan(statement, self.report, self.columns(), self.paths, levels, self.filters, counts)
+        return Plan(statement, self.report, self.columns(), self.paths, levels, self.filters, counts,
+                    self.rows_source, self.catalog.forms)
 
     def levels(self) -> list[tuple[str, ...]]:
         """Dimension sets to group by: all of them first, then subtotals and totals as asked."""
@@ -313,8 +340,21 @@ class Compiler:
     # ---- the filtered source ---------------------------------------------------------------------------------
     def where(self, compiler: SqlCompiler, table) -> list:
         conditions = [compiler.condition(c.node) for c in self.conditions]
-        scope = self.catalog.rows(self.report.source, table)
+        scope = self.row_scope(compiler, table)
         return conditions + ([scope] if scope is not None else [])
+
+    def row_scope(self, compiler: SqlCompiler, table):
+        """The viewer's rows: of the form, or — for a sub-table's rows — those of the parent records they may
+        read (through the report's join to the parent when there is one)."""
+        rows = self.rows_source
+        if rows is None:
+            return self.catalog.rows(self.report.source, table)
+        if isinstance(compiler, JoinCompiler):
+            parent = compiler.joins.reach([Step("relation", rows.form, rows.link, rows.parent)])
+            return self.catalog.rows(rows.parent, parent)
+        parent = self.catalog.table(rows.parent).alias("scope_parent")
+        scope = self.catalog.rows(rows.parent, parent)
+        return None if scope is None else table.c.parent_id.in_(select(parent.c.id).where(scope))
 
     def windowed(self):
         """The filtered source with each purchase's next purchase date (per customer), for N-day repurchase."""
@@ -432,6 +472,8 @@ class Compiler:
             age = buckets.index(c, own, d.bucket) - buckets.index(c, first_label, d.bucket)
             return Dim(age, order=age)
         value = joins.column(path.steps)
+        if path.kind == "list":
+            value = self.each_item(d.as_, value, joins)
         if d.bucket:
             value = buckets.label(c, value, path.kind, d.bucket)
             return Dim(value, order=value)
@@ -455,6 +497,14 @@ class Compiler:
             position = case(*((value == option, i) for i, option in enumerate(options)), else_=len(options))
             return Dim(value, order=position if options else value)
         return Dim(value, order=value)
+
+    def each_item(self, name: str, column, joins: Joins):
+        """A list column (tags, multi-select) joined to its items, one row per item: a record counts in each of
+        its groups; an empty list leaves one row with no item."""
+        unnest = func.json_each if self.dialect == "sqlite" else func.jsonb_array_elements_text
+        items = unnest(column).table_valued("value").alias(f"e_{name}")
+        joins.join(items, true())
+        return items.c.value
 
     def _order_of(self, name: str, key, title):
         """Relations order by their title (a ranking of leaders by name), then by id."""

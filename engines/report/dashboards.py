@@ -224,6 +224,9 @@ PRESETS: dict[str, Callable[[date], tuple[date, date]]] = {
     "last_month": lambda t: (_month(t, -1), _month(t, 0)),
     "this_quarter": lambda t: (_quarter(t), _month(_quarter(t), 3)),
     "last_quarter": lambda t: (_month(_quarter(t), -3), _quarter(t)),
+    # whole months: this one and the 5 (11) before it, so a monthly trend never starts with half a month
+    "last_6_months": lambda t: (_month(t, -5), _month(t, 1)),
+    "last_12_months": lambda t: (_month(t, -11), _month(t, 1)),
     "this_year": lambda t: (date(t.year, 1, 1), date(t.year + 1, 1, 1)),
     "last_year": lambda t: (date(t.year - 1, 1, 1), date(t.year, 1, 1)),
 }

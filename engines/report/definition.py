@@ -18,6 +18,7 @@ AGGREGATIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "repeat_r
 BUCKETS = ("day", "week", "month", "quarter", "year")
 Agg = Literal["count", "count_distinct", "sum", "avg", "min", "max", "repeat_rate"]
 Bucket = Literal["day", "week", "month", "quarter", "year"]
+SOURCE = r"^[a-z][a-z0-9_]{0,39}(\.[a-z][a-z0-9_]{0,39})?$"  # a form, or form.subtable
 PATH = r"^[a-z][a-z0-9_]{0,39}(\.[a-z][a-z0-9_]{0,39}){0,3}$"
 
 
@@ -80,7 +81,9 @@ class ReportDef(BaseModel):
     key: str = Field(pattern=KEY_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    source: str = Field(pattern=KEY_PATTERN, description="the form whose records are counted")
+    source: str = Field(pattern=SOURCE, description=(
+        "the form whose records are counted, or a sub-table whose rows are (order.lines: a row reads its "
+        "parent record as order.paid_at)"))
     filter: str | None = Field(default=None, max_length=4000, description="only records meeting this condition")
     dimensions: list[DimensionDef] = Field(default_factory=list, max_length=8)
     measures: list[MeasureDef] = Field(default_factory=list, max_length=30)

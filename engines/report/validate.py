@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from engines.expr import ExprError, Scope, compile_expression
+from engines.expr import ExprError, compile_expression
 from engines.problems import Problem, pointer
 from engines.report.charts import chart_problems
 from engines.report.compile import Path, output_columns, resolve
 from engines.report.definition import ReportDef
 from engines.report.metrics import compile_metric
+from engines.report.source import source_problems, source_scope
 
 GROUPABLE = {"text", "number", "date", "datetime", "bool", "ref"}
+LISTS = {"tags", "multi_select"}  # dimensions with one group per item; a record counts in each of its items
 NUMERIC = {"number"}
 DATES = {"date", "datetime"}
 
@@ -23,8 +25,9 @@ def report_problems(reports: list[ReportDef], forms: Mapping[str, Any]) -> list[
         if report.key in seen:
             problems.append(Problem(here + "/key", "duplicate_key", {"key": report.key, "other": seen[report.key]}))
         seen.setdefault(report.key, here)
-        if report.source not in forms:
-            problems.append(Problem(here + "/source", "unknown_form", {"key": report.source}))
+        found = source_problems(report.source, forms)
+        if found:
+            problems += [p.under(here) for p in found]
             continue
         problems += [p.under(here) for p in ReportCheck(report, forms).problems()]
     return problems
@@ -34,7 +37,7 @@ class ReportCheck:
     """One report; problem paths relative to it (/dimensions/0/field…)."""
 
     def __init__(self, report: ReportDef, forms: Mapping[str, Any]):
-        self.report, self.scope = report, Scope(forms, report.source)
+        self.report, self.scope = report, source_scope(forms, report.source)
         self.found: list[Problem] = []
         self.paths: dict[str, Path] = {}
 
@@ -105,7 +108,7 @@ class ReportCheck:
         if path is None:
             return
         self.paths[d.as_] = path
-        if path.kind not in GROUPABLE:
+        if path.kind not in GROUPABLE and not (path.kind == "list" and getattr(path.field, "type", None) in LISTS):
             self.found.append(Problem(here + "/field", "report_not_groupable", {"key": d.field}))
         if (d.bucket or d.first_by or d.since) and path.kind not in DATES:
             self.found.append(Problem(here + "/bucket", "report_bucket_needs_date", {"key": d.field}))

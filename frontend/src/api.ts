@@ -424,7 +424,7 @@ export function queryString(params: Record<string, string | number | undefined |
 }
 
 /** Multipart upload (the JSON `request` cannot send a form body). */
-async function upload(path: string, form: FormData): Promise<UploadedFile> {
+async function upload<T = UploadedFile>(path: string, form: FormData): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Language': getStoredLang() };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -435,8 +435,15 @@ async function upload(path: string, form: FormData): Promise<UploadedFile> {
     throw new ApiError(0, NETWORK_ERROR, err instanceof Error ? err.message : String(err));
   }
   const data: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) throw parseErrorBody(response.status, response.statusText, data);
-  return data as UploadedFile;
+  if (!response.ok && !(response.status === 422 && isImportReport(data))) {
+    throw parseErrorBody(response.status, response.statusText, data);
+  }
+  return data as T;
+}
+
+/** An import refused as a whole (all-or-nothing with bad rows) still answers its per-row report. */
+function isImportReport(data: unknown): boolean {
+  return !!data && typeof data === 'object' && 'imported' in data && 'errors' in data;
 }
 
 /** Downloads a file the API answers (export, print) and hands it to the browser under `filename`. */
@@ -457,9 +464,138 @@ async function download(path: string, filename: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** A view of a form's records (docs/views.md): the app's (`id` null) or the person's own saved one. Settings
+ * beyond the common ones depend on `type` (group_by, date, end, cover, start, parent, columns…). */
+export interface ViewItem {
+  id: number | null;
+  saved: boolean;
+  key: string;
+  form: string;
+  name: string;
+  type: string;
+  filter?: string | null;
+  sort?: { field: string; desc?: boolean }[];
+  colors?: { when: string; color: string; field?: string | null }[];
+  problem?: string;
+  [setting: string]: unknown;
+}
+
+function viewsPath(app: string, form: string): string {
+  return `/api/apps/${seg(app)}/forms/${seg(form)}/views`;
+}
+
+/** The mapping step of an import: the file's headers, first rows, auto-matched columns and mappable fields. */
+export interface ImportPreview {
+  headers: string[];
+  rows: unknown[][];
+  mapping: Record<string, string>;
+  fields: { key: string; label: string; type: string; required: boolean }[];
+}
+
+export interface ImportRowError {
+  row: number;
+  column: string;
+  field: string;
+  message: string;
+}
+
+/** What an import did (or, with `dry_run`, would do: `valid` rows pass). */
+export interface ImportReport {
+  dry_run?: boolean;
+  imported: number;
+  valid?: number;
+  failed: number;
+  errors: ImportRowError[];
+  columns: Record<string, string>;
+  ignored_columns: string[];
+}
+
+export type ImportMode = 'all_or_nothing' | 'good_rows';
+
+/** Records of another form pointing at a record, within the viewer's rights. */
+export interface RelatedGroup {
+  form: string;
+  name: string;
+  field: string;
+  label: string;
+  count: number;
+  latest: RecordData[];
+}
+
+export interface RecordComment {
+  id: number;
+  text: string;
+  created_at: string;
+  user: { id: number; name: string } | null;
+  mentions: { id: number; name: string }[];
+  can_delete: boolean;
+}
+
+/** The viewer's rights on a form, as the server enforces them ("lines.cost" for sub-table fields). */
+export interface ServerFormAccess {
+  ops: string[];
+  hidden: string[];
+  readonly: string[];
+}
+
+export interface Person {
+  id: number;
+  name: string;
+  username: string;
+  departments: string[];
+}
+
+function importForm(file: File, extra: Record<string, string> = {}): FormData {
+  const form = new FormData();
+  form.append('file', file);
+  for (const [key, value] of Object.entries(extra)) form.append(key, value);
+  return form;
+}
+
 export const runtimeApi = {
+  importPreview(app: string, form: string, file: File): Promise<ImportPreview> {
+    return upload(`${recordsPath(app, form)}/import/preview`, importForm(file));
+  },
+  /** `mapping`: header → field key ("" leaves the column out). A refused all-or-nothing import resolves too. */
+  importRecords(app: string, form: string, file: File, options: {
+    mapping: Record<string, string>; mode: ImportMode; dryRun?: boolean;
+  }): Promise<ImportReport> {
+    return upload(`${recordsPath(app, form)}/import`, importForm(file, {
+      mapping: JSON.stringify(options.mapping), mode: options.mode, dry_run: options.dryRun ? 'true' : 'false',
+    }));
+  },
+  related(app: string, form: string, id: number, signal?: AbortSignal): Promise<{ items: RelatedGroup[] }> {
+    return request('GET', `${recordsPath(app, form)}/${id}/related`, { signal });
+  },
+  formAccess(app: string, form: string, signal?: AbortSignal): Promise<ServerFormAccess> {
+    return request('GET', `/api/apps/${seg(app)}/forms/${seg(form)}/access`, { signal });
+  },
+  comments(app: string, form: string, id: number, signal?: AbortSignal): Promise<{ items: RecordComment[]; total: number }> {
+    return request('GET', `${recordsPath(app, form)}/${id}/comments`, { signal });
+  },
+  addComment(app: string, form: string, id: number, text: string, mentions: number[]): Promise<RecordComment> {
+    return request('POST', `${recordsPath(app, form)}/${id}/comments`, { body: { text, mentions } });
+  },
+  deleteComment(app: string, form: string, id: number, comment: number): Promise<void> {
+    return request('DELETE', `${recordsPath(app, form)}/${id}/comments/${comment}`);
+  },
+  people(q: string, signal?: AbortSignal): Promise<Page<Person>> {
+    return request('GET', `/api/people${queryString({ q, page_size: 20 })}`, { signal });
+  },
   me(signal?: AbortSignal): Promise<Me> {
     return request<Me>('GET', '/api/me', { signal });
+  },
+  views(app: string, form: string, signal?: AbortSignal): Promise<{ items: ViewItem[] }> {
+    return request('GET', viewsPath(app, form), { signal });
+  },
+  saveView(app: string, form: string, view: Omit<ViewItem, 'id' | 'saved' | 'key'> & { key?: string }): Promise<ViewItem> {
+    return request('POST', viewsPath(app, form), { body: view });
+  },
+  replaceView(app: string, form: string, id: number, view: Partial<ViewItem>): Promise<ViewItem> {
+    return request('PUT', `${viewsPath(app, form)}/${id}`, { body: view });
+  },
+  deleteView(app: string, form: string, id: number): Promise<void> {
+    return request('DELETE', `${viewsPath(app, form)}/${id}`);
   },
   listRecords(app: string, form: string, query: ListQuery, signal?: AbortSignal): Promise<Page<RecordData>> {
     return request('GET', recordsPath(app, form) + queryString({ ...query }), { signal });

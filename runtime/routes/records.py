@@ -16,7 +16,7 @@ from engines.problems import Problem, ProblemsError
 from runtime.deps import MAX_ID, CurrentUser, PlatformDep, RecordId, request_lang
 from runtime.errors import ApiError, not_found
 from runtime.export import to_csv, to_xlsx
-from runtime.importer import import_rows, read_rows
+from runtime.importer import import_rows, preview, read_rows
 from runtime.models import audit_log, users
 from runtime.permissions import Access
 from runtime.records import RecordReader, form_store, iso
@@ -88,12 +88,38 @@ async def export_records(app: str, form: str, request: Request, platform: Platfo
                     headers={"Content-Disposition": f"attachment; filename=\"{form}.{format}\"; filename*=UTF-8''{filename}"})
 
 
+_FILE_ERRORS = (ValueError, KeyError, zipfile.BadZipFile, csv.Error, UnicodeDecodeError, InvalidFileException)
+
+
+def _bad_file(error: Exception) -> ApiError:
+    return ApiError(422, "validation_failed", [Problem("/file", "bad_file", {"error": str(error)[:200]})], count=1)
+
+
+@router.post("/import/preview")
+async def import_preview(app: str, form: str, platform: PlatformDep, user: CurrentUser, file: UploadFile) -> dict:
+    """The mapping step of an import: the file's headers and first rows, the columns matched to fields by label
+    or key, and the fields a column may be mapped to. Nothing is written."""
+    async with platform.engine.connect() as conn:
+        schema, access = await _open(conn, platform, app, user)
+        access.require(form, "import")
+    closed = access.closed(form)
+    try:
+        shown = preview(form_store(schema, form), read_rows(file.filename or "", file.file))
+    except _FILE_ERRORS as e:
+        raise _bad_file(e) from None
+    shown["fields"] = [f for f in shown["fields"] if f["key"] not in closed]
+    shown["mapping"] = {header: key for header, key in shown["mapping"].items() if key not in closed}
+    return shown
+
+
 @router.post("/import")
 async def import_records(app: str, form: str, request: Request, platform: PlatformDep, user: CurrentUser,
                          file: UploadFile, mapping: str | None = Form(None),
-                         mode: str = Form("all_or_nothing", pattern="^(all_or_nothing|good_rows)$")) -> Response:
+                         mode: str = Form("all_or_nothing", pattern="^(all_or_nothing|good_rows)$"),
+                         dry_run: bool = Form(False)) -> Response:
     """Rows of an .xlsx or .csv file as new records. `mapping` (JSON) maps column headers to field keys when
-    they are neither; by default nothing is written unless every row is good."""
+    they are neither ("" leaves a column out); by default nothing is written unless every row is good. A dry run
+    checks every row the same way, writes nothing and answers 200 with `valid` and the per-row errors."""
     try:
         given = json.loads(mapping) if mapping else None
         if given is not None and not (isinstance(given, dict) and all(isinstance(v, str) for v in given.values())):
@@ -108,11 +134,15 @@ async def import_records(app: str, form: str, request: Request, platform: Platfo
         writer = RecordWriter(conn, schema, platform.ctx, user.id, platform.settings, access)
         try:
             rows = read_rows(file.filename or "", file.file)
-            report, keep = await import_rows(conn, schema, form, rows, writer, given, mode == "good_rows", lang)
-        except (ValueError, KeyError, zipfile.BadZipFile, csv.Error, UnicodeDecodeError, InvalidFileException) as e:
+            # a dry run keeps going past bad rows, so every good row is counted and every bad one reported
+            report, keep = await import_rows(conn, schema, form, rows, writer, given,
+                                             dry_run or mode == "good_rows", lang)
+        except _FILE_ERRORS as e:
             await transaction.rollback()
-            raise ApiError(422, "validation_failed", [Problem("/file", "bad_file", {"error": str(e)[:200]})],
-                           count=1) from None
+            raise _bad_file(e) from None
+        if dry_run:
+            await transaction.rollback()
+            return JSONResponse(report.dry_run_body())
         if keep:
             await transaction.commit()
         else:

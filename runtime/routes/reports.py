@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from engines.problems import Problem, ProblemsError, pointer
 from engines.report.definition import ReportDef
+from engines.report.source import source_problems
 from engines.report.validate import ReportCheck
 from runtime import reports
 from runtime.deps import AdminUser, CurrentUser, PlatformDep, request_lang
@@ -74,9 +75,7 @@ async def preview_report(app: str, request: Request, platform: PlatformDep, user
     async with platform.engine.connect() as conn:
         schema, access = await _open(conn, platform, app, user)
         forms = {f.key: f for f in schema.definition.forms}
-        if report.source not in forms:
-            raise ProblemsError([Problem("/source", "unknown_form", {"key": report.source})])
-        problems = ReportCheck(report, forms).problems()
+        problems = source_problems(report.source, forms) or ReportCheck(report, forms).problems()
         if problems:
             raise ProblemsError(problems)
         return await reports.run(conn, schema, access, report, tz, lang=request_lang(request))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.model import PENDING_SECTIONS, AppDef
+from builder.model import AppDef
 from builder.validate import validate_app
 from engines.form.fields import FIELD_TYPES
 from engines.problems import ProblemsError
@@ -219,20 +219,6 @@ def test_problems(mutate, expected):
         validate_app(doc)
 
 
-@pytest.mark.parametrize("section", sorted(PENDING_SECTIONS))
-def test_pending_sections_are_rejected_when_not_empty(section):
-    doc = full_app()
-    doc[section] = [{"key": "x"}]
-    problem = problem_at(doc, f"/{section}")
-    assert problem.code == "not_supported_yet"
-    assert problem.params["section"] == section
-    assert problem.message("en").startswith(f"{section!r} is not supported yet")
-    assert problem.message("zh-CN").startswith(f"「{section}」暂不支持")
-    assert problems(doc) == [(f"/{section}", "not_supported_yet")]  # reported once, not twice
-    doc[section] = []
-    validate_app(doc)
-
-
 def test_every_problem_at_once_in_document_order():
     doc = full_app()
     doc["colour"] = "red"
@@ -339,3 +325,14 @@ def test_the_input_is_not_changed():
     with pytest.raises(ProblemsError):
         validate_app(doc)
     assert doc == broken
+
+
+def test_a_count_rollup_is_a_number_in_formulas():
+    """A count needs no field to read, yet formulas may still do arithmetic with it (average order value)."""
+    doc = full_app()
+    customer = doc["forms"][0]["fields"]
+    customer += [{"key": "orders", "type": "rollup", "source": "order", "via": "customer", "agg": "count"},
+                 {"key": "spent", "type": "rollup", "source": "order", "via": "customer", "agg": "sum",
+                  "field": "amount"},
+                 {"key": "aov", "type": "formula", "expr": "IF(orders > 0, spent / orders, NULL)", "result": "money"}]
+    assert validate_app(doc).form("customer").field("aov").expr == "IF(orders > 0, spent / orders, NULL)"

@@ -44,7 +44,7 @@ def live_server(tmp_path_factory):
            "NOCODE_DATA_DIR": str(home / "data"), "PYTHONPATH": str(ROOT)}
     cli = [sys.executable, "-m", "runtime.cli"]
     for args in (["migrate"], ["create-admin", "--username", "admin", "--password", "e2e-password"],
-                 ["import-template", str(ROOT / "templates" / "scrm_app.json"), "--demo-data"]):
+                 ["import-template", str(ROOT / "templates" / "scrm_app.json"), "--demo-data", "--scale", "0.05"]):
         subprocess.run(cli + args, env=env, cwd=home, check=True, capture_output=True, timeout=120)
     port = _free_port()
     log = open(home / "server.log", "w")

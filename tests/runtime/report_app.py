@@ -81,6 +81,48 @@ def app(*reports: dict, **sections) -> dict:
     return doc
 
 
+# ---- a sub-table's rows as the source; tags and multi-select as dimensions (rows_app) ----------------------------
+# order index (ORDERS above) → its lines (product index, qty, price)
+LINES = {0: [(0, 3, 10), (1, 1, 50)], 1: [(0, 2, 10)], 3: [(1, 4, 50)], 4: [(0, 6, 10)], 5: [(0, 1, 10), (1, 1, 50)],
+         7: [(1, 1, 50)], 9: [(0, 5, 10)]}
+PRODUCTS = [("苹果", "水果"), ("大米", "粮油")]
+# customer index → tags, interests (multi-select values)
+CUSTOMER_TAGS = {0: (["宝妈", "高价值客户"], ["fruit", "grain"]), 1: (None, None), 2: (["宝妈"], ["grain"])}
+
+HOT = {"key": "hot", "name": "热销商品", "source": "order.lines", "filter": "order.status = 'paid'",
+       "dimensions": [{"field": "product", "as": "product"}],
+       "measures": [{"agg": "sum", "field": "qty", "as": "qty"}, {"agg": "sum", "field": "subtotal", "as": "amount"},
+                    {"agg": "count_distinct", "field": "order", "as": "orders"}],
+       "sort": [{"by": "amount", "desc": True}], "totals": True}
+TAGS = {"key": "tags", "name": "标签分布", "source": "customer", "dimensions": [{"field": "tags", "as": "tag"}],
+        "measures": [{"agg": "count", "as": "n"}], "totals": True}
+INTERESTS = {"key": "interests", "name": "兴趣", "source": "customer",
+             "dimensions": [{"field": "interests", "as": "interest"}], "measures": [{"agg": "count", "as": "n"}]}
+
+
+def rows_app() -> dict:
+    """The shop with products, order lines (a hidden `discount` for 团长), customer tags and interests."""
+    doc = app(*app()["reports"], HOT, TAGS, INTERESTS)
+    forms = {f["key"]: f for f in doc["forms"]}
+    doc["forms"].append({"key": "product", "name": "商品", "title_field": "name", "fields": [
+        {"key": "name", "type": "text", "label": "名称"},
+        {"key": "category", "type": "select", "label": "品类", "options": ["水果", "粮油"]}]})
+    forms["order"]["fields"].append({"key": "lines", "type": "subtable", "label": "明细", "fields": [
+        {"key": "product", "type": "relation", "target": "product", "label": "商品"},
+        {"key": "qty", "type": "number", "label": "数量"},
+        {"key": "price", "type": "money", "label": "单价"},
+        {"key": "discount", "type": "money", "label": "折让"},
+        {"key": "subtotal", "type": "formula", "label": "小计", "expr": "qty * price", "result": "number"}]})
+    forms["customer"]["fields"] += [
+        {"key": "tags", "type": "tags", "label": "标签"},
+        {"key": "interests", "type": "multi_select", "label": "兴趣",
+         "options": [{"value": "fruit", "label": "水果"}, {"value": "grain", "label": "粮油"}]}]
+    permissions = doc["roles"][0]["permissions"]
+    permissions[2]["fields"]["lines.discount"] = "hidden"
+    permissions.append({"form": "product", "ops": ["read"], "rows": "all"})
+    return doc
+
+
 async def add_person(api, username: str, roles: list[str]) -> tuple[int, httpx.AsyncClient]:
     async with api.platform.engine.begin() as conn:
         uid = await create_user(conn, username, "Passw0rd!x", name=username)

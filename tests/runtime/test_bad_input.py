@@ -28,17 +28,17 @@ async def test_an_import_with_many_problems_lists_them_all_and_writes_nothing(ap
     doc["forms"][2]["fields"][1]["target"] = "buyer"
     doc["forms"][1]["fields"][1]["min"] = "zero"
     doc["rules"] = [{"key": "vip"}]  # no form, no name
-    doc["views"] = [{"key": "board"}]  # runtime views arrive later
+    doc["views"] = [{"key": "board"}]  # no type
     response = await api.client.post("/api/apps/import", json=doc)
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "validation_failed"
     details = {d["path"]: d for d in error["details"]}
     assert set(details) == {"/forms/0/fields/6/type", "/forms/2/fields/1/target", "/forms/1/fields/1/min",
-                            "/rules/0/form", "/rules/0/name", "/views"}
+                            "/rules/0/form", "/rules/0/name", "/views/0/type"}
     assert "hologram" in details["/forms/0/fields/6/type"]["message"]
     assert "buyer" in details["/forms/2/fields/1/target"]["message"]
-    assert "not supported yet" in details["/views"]["message"]
+    assert "required" in details["/views/0/type"]["message"]
     assert await app_count(api) == 0
 
 

@@ -123,3 +123,59 @@ async def test_spreadsheets_may_be_larger_than_other_requests(api):
     too_big = await api.client.post(records_url("customer") + "/bulk", content=b"{" + b" " * limit + b"}",
                                      headers={"content-type": "application/json"})
     assert too_big.status_code == 413
+
+
+async def test_the_preview_shows_headers_first_rows_and_the_matched_columns(api):
+    await api.import_app(all_types_app())
+    sheet = xlsx([["姓名", "手机", "备注列"], ["张三", 13800000001, "x"], [None, None, None]]
+                 + [[f"客户{n}", None, None] for n in range(8)])
+    response = await api.client.post(records_url("customer") + "/import/preview", files={"file": ("c.xlsx", sheet)})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["headers"] == ["姓名", "手机", "备注列"]
+    assert body["rows"][0] == ["张三", 13800000001, "x"] and len(body["rows"]) == 5  # the blank line is skipped
+    assert body["mapping"] == {"姓名": "name", "手机": "phone"}
+    assert [f["key"] for f in body["fields"]] == ["name", "phone", "email", "site", "level", "tags"]
+    assert body["fields"][0] == {"key": "name", "label": "姓名", "type": "text", "required": True}
+    assert (await api.client.get(records_url("customer"))).json()["total"] == 0
+    broken = await api.client.post(records_url("customer") + "/import/preview", files={"file": ("c.xlsx", b"x")})
+    assert broken.status_code == 422 and broken.json()["error"]["details"][0]["code"] == "bad_file"
+
+
+async def test_a_dry_run_reports_every_row_and_writes_nothing(api):
+    await api.import_app(all_types_app())
+    sheet = csv_bytes("名字,电话,备注\n甲,13800000001,x\n,13800000002,y\n丙,12345,z\n丁,13800000003,w\n")
+    mapping = json.dumps({"名字": "name", "电话": "phone", "备注": ""})
+    dry = await upload(api, "customer", "c.csv", sheet, mapping=mapping, dry_run="true")
+    assert dry.status_code == 200, dry.text
+    body = dry.json()
+    assert body["dry_run"] is True and body["valid"] == 2 and body["failed"] == 2 and body["imported"] == 0
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(3, "name"), (4, "phone")]
+    assert body["columns"] == {"名字": "name", "电话": "phone"} and body["ignored_columns"] == ["备注"]
+    assert (await api.client.get(records_url("customer"))).json()["total"] == 0
+    real = await upload(api, "customer", "c.csv", sheet, mapping=mapping, mode="good_rows")
+    assert real.status_code == 200 and real.json()["imported"] == 2
+
+
+async def test_the_preview_and_dry_run_need_the_import_right(api):
+    from tests.runtime.people import add_user, bearer, token_of
+
+    app = all_types_app()
+    app["roles"] = [{"key": "clerk", "name": "店员", "permissions": [
+        {"form": "customer", "ops": ["read", "create", "import"], "fields": {"phone": "readonly"}},
+        {"form": "product", "ops": ["read", "create"]}]}]
+    await api.import_app(app)
+    clerk = await add_user(api, "clerk")
+    await api.client.post(f"/api/admin/users/{clerk}/roles", json={"app": "shop", "role": "clerk"})
+    headers = bearer(await token_of(api, "clerk"))
+    sheet = csv_bytes("name,phone\n甲,13800000001\n")
+    shown = await api.client.post(records_url("customer") + "/import/preview", files={"file": ("c.csv", sheet)},
+                                  headers=headers)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["mapping"] == {"name": "name"} and "phone" not in [f["key"] for f in shown.json()["fields"]]
+    refused = await api.client.post(records_url("product") + "/import/preview", files={"file": ("c.csv", sheet)},
+                                    headers=headers)
+    assert refused.status_code == 403
+    dry = await api.client.post(records_url("product") + "/import", files={"file": ("c.csv", sheet)},
+                                data={"dry_run": "true"}, headers=headers)
+    assert dry.status_code == 403

@@ -159,7 +159,8 @@ async def test_export_gives_back_an_equivalent_document(api):
     await api.import_app(doc)
     exported = await api.client.get("/api/apps/scrm/export")
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
-    assert validate_app(exported.json()) == validate_app(doc)
+    # compare values: a decision table used by DECIDE keeps its compiled form as a private cache
+    assert validate_app(exported.json()).model_dump() == validate_app(doc).model_dump()
 
 
 async def test_draft_is_validated_whole_and_kept_apart_from_the_published_app(api):

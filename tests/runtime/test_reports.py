@@ -8,7 +8,8 @@ import io
 from openpyxl import load_workbook
 
 from tests.runtime.apps import records_url
-from tests.runtime.report_app import app, data_url, seed
+from tests.runtime.report_app import (CUSTOMER_TAGS, HOT, LINES, ORDERS, PRODUCTS, app, data_url, rows_app,
+                                      seed)
 
 PREVIEW = "/api/apps/shop/reports/preview"
 
@@ -269,3 +270,142 @@ async def test_the_template_dashboard_runs(api):
     board = await api.client.get("/api/apps/scrm/dashboards/main", params={"period": "2000-01-01..2100-01-01"})
     assert board.status_code == 200, board.text
     assert all("data" in w for w in board.json()["widgets"]), board.text
+
+
+# ---- a sub-table's rows as the source; tags and multi-select as dimensions --------------------------------------
+async def seed_rows(api) -> dict:
+    ids = await seed(api, rows_app())
+    post, patch = api.client.post, api.client.patch
+    ids["products"] = [(await post(records_url("product"), json={"name": n, "category": c})).json()["id"]
+                       for n, c in PRODUCTS]
+    orders = (await api.client.get(records_url("order"), params={"page_size": 100})).json()["items"]
+    ids["orders"] = {o["no"]: o["id"] for o in orders}
+    for i, lines in LINES.items():
+        body = {"version": 1, "lines": [{"product": ids["products"][p], "qty": q, "price": price, "discount": 1}
+                                        for p, q, price in lines]}
+        response = await patch(f"{records_url('order')}/{ids['orders'][f'D{i + 1:02d}']}", json=body)
+        assert response.status_code == 200, response.text
+    for c, (tags, interests) in CUSTOMER_TAGS.items():
+        response = await patch(f"{records_url('customer')}/{ids['customers'][c]}",
+                               json={"version": 1, "tags": tags, "interests": interests})
+        assert response.status_code == 200, response.text
+    return ids
+
+
+def hot_expected(keep=lambda order: True) -> dict[str, tuple[float, float, int]]:
+    """By product name: (qty, amount, orders) over the paid orders `keep` lets through, from the rows above."""
+    found: dict[str, list] = {}
+    for i, lines in LINES.items():
+        if ORDERS[i][2] != "paid" or not keep(ORDERS[i]):
+            continue
+        for p, qty, price in lines:
+            entry = found.setdefault(PRODUCTS[p][0], [0, 0, set()])
+            entry[0] += qty
+            entry[1] += qty * price
+            entry[2].add(i)
+    return {name: (qty, amount, len(orders)) for name, (qty, amount, orders) in found.items()}
+
+
+async def test_sub_table_rows_as_the_source(api):
+    ids = await seed_rows(api)
+    answer = (await api.client.get(data_url("hot"))).json()
+    assert answer["report"]["drill_form"] == "order"
+    expected = hot_expected()
+    assert {r["product"]: (r["qty"], r["amount"], r["orders"]) for r in answer["rows"]} == expected
+    assert [r["product"] for r in answer["rows"]] == sorted(expected, key=lambda n: -expected[n][1])
+    total, = answer["totals"]
+    assert (total["qty"], total["amount"]) == (sum(e[0] for e in expected.values()),
+                                               sum(e[1] for e in expected.values()))
+    # drill-down lists the parent orders having such a row
+    rice = next(r for r in answer["rows"] if r["product"] == "大米")
+    assert rice["_keys"] == {"product": ids["products"][1]}
+    listed = (await api.client.get(records_url("order"), params={"filter": rice["_drill"]})).json()
+    assert listed["total"] == rice["orders"] == 4
+    # dimensions and filters through the parent: order.leader, order.paid_at, product.category
+    by_leader = await preview(api, source="order.lines", filter="order.status = 'paid'",
+                              dimensions=[{"field": "order.leader", "as": "leader"},
+                                          {"field": "product.category", "as": "category"}],
+                              measures=[{"agg": "sum", "field": "subtotal", "as": "amount"}])
+    assert sorted(table(by_leader, "leader", "category", "amount")) == [
+        ("李团长", "粮油", 250), ("王团长", "水果", 110), ("王团长", "粮油", 100)]
+    for row in by_leader["rows"]:
+        listed = (await api.client.get(records_url("order"), params={"filter": row["_drill"]})).json()
+        assert listed["total"] >= 1
+    march = (await api.client.get(data_url("hot"), params={"order.paid_at": "2026-03-01..2026-03-31"})).json()
+    assert {r["product"]: (r["qty"], r["amount"]) for r in march["rows"]} == {
+        name: e[:2] for name, e in hot_expected(lambda o: o[5] >= "2026-03-01").items()}
+    li = (await api.client.get(data_url("hot"), params={"order.leader": str(ids["leaders"][1])})).json()
+    assert table(li, "product", "qty", "amount") == [("大米", 5, 250)]
+    months = await preview(api, source="order.lines", filter="order.status = 'paid' AND qty >= 2",
+                           dimensions=[{"field": "order.paid_at", "bucket": "month", "as": "month"}],
+                           measures=[{"agg": "sum", "field": "qty", "as": "qty"}])
+    # the parent's time in the deployment's zone: D04 (02-01 00:30 Shanghai) is February
+    assert table(months, "month", "qty") == [("2026-01", 5), ("2026-02", 4), ("2026-03", 5)]
+
+
+async def test_sub_table_rows_follow_the_parents_permissions(api):
+    ids = await seed_rows(api)
+    wang = ids["wang"]
+    answer = (await wang.get(data_url("hot"))).json()
+    assert {r["product"]: (r["qty"], r["amount"]) for r in answer["rows"]} == {
+        name: e[:2] for name, e in hot_expected(lambda o: o[1] == 0).items()}  # 王's orders only
+    hidden_parent = await wang.get(data_url("hot"), params={"filter": "order.cost > 10"})
+    assert hidden_parent.status_code == 400
+    assert hidden_parent.json()["error"]["details"][0]["code"] == "field_hidden"
+    doc = rows_app()
+    hidden = {"hot_cost": {"agg": "sum", "field": "order.cost", "as": "c"},  # the parent's hidden field
+              "hot_discount": {"agg": "sum", "field": "discount", "as": "d"}}  # the row's (lines.discount)
+    doc["reports"] += [{**HOT, "key": key, "measures": [m], "sort": [], "totals": False} for key, m in hidden.items()]
+    doc["version"] = "1.1.0"
+    assert (await api.client.put("/api/apps/shop/draft", json=doc)).status_code in (200, 204)
+    assert (await api.client.post("/api/apps/shop/publish", json={})).status_code in (200, 201)
+    for key in hidden:
+        refused = await wang.get(data_url(key))
+        assert refused.status_code == 403, refused.text
+        assert [(d["path"], d["code"]) for d in refused.json()["error"]["details"]] == [
+            ("/measures/0/field", "report_field_hidden")]
+        assert (await api.client.get(data_url(key))).status_code == 200
+    listed = [r["key"] for r in (await wang.get("/api/apps/shop/reports")).json()["items"]]
+    assert "hot" in listed and not set(hidden) & set(listed)
+
+
+async def test_bad_sub_table_sources_are_refused_with_their_place(api):
+    await seed_rows(api)
+    for source, code in (("order.amount", "report_not_subtable"), ("nothing.lines", "unknown_form")):
+        refused = await api.client.post(PREVIEW, json=report(source=source, filter=None,
+                                                             measures=[{"agg": "count", "as": "n"}]))
+        assert refused.status_code == 422, refused.text
+        assert [(d["path"], d["code"]) for d in refused.json()["error"]["details"]] == [("/source", code)]
+    many = await api.client.post(PREVIEW, json=report(source="order.lines", filter="status = 'paid'",
+                                                      measures=[{"agg": "count", "as": "n"}]))
+    assert [(d["path"], d["code"]) for d in many.json()["error"]["details"]] == [("/filter", "expr_unknown_field")]
+
+
+async def test_tags_and_multi_select_as_dimensions(api):
+    ids = await seed_rows(api)
+    expected: dict = {}
+    for c, (tags, _) in CUSTOMER_TAGS.items():
+        for tag in tags or [None]:
+            expected[tag] = expected.get(tag, 0) + 1
+    answer = (await api.client.get(data_url("tags"))).json()
+    assert {r["tag"]: r["n"] for r in answer["rows"]} == expected  # a customer counts once in each of their tags
+    assert answer["totals"][0]["n"] == len(CUSTOMER_TAGS)  # the total counts customers, not tags
+    assert answer["columns"][0]["type"] == "text"
+    for row in answer["rows"]:
+        listed = (await api.client.get(records_url("customer"), params={"filter": row["_drill"]})).json()
+        assert listed["total"] == row["n"], row["_drill"]
+    interests = (await api.client.get(data_url("interests"))).json()
+    assert table(interests, "interest", "n") == [("水果", 1), ("粮油", 2), (None, 1)]  # option order, labels
+    assert interests["rows"][0]["_keys"] == {"interest": "fruit"}
+    for row in interests["rows"]:
+        listed = (await api.client.get(records_url("customer"), params={"filter": row["_drill"]})).json()
+        assert listed["total"] == row["n"], row["_drill"]
+    by_tag = await preview(api, dimensions=[{"field": "customer.tags", "as": "tag"}],
+                           measures=[{"agg": "sum", "field": "amount", "as": "gmv"}])
+    gmv: dict = {}
+    for c, _, status, amount, _, _ in ORDERS:
+        if status == "paid":
+            for tag in CUSTOMER_TAGS[c][0] or [None]:
+                gmv[tag] = gmv.get(tag, 0) + amount
+    assert {r["tag"]: r["gmv"] for r in by_tag["rows"]} == gmv
+    assert ids["wang"] is not None

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from engines.flow.assignees import AssigneeSpec, resolve, spec_list
+from engines.flow.assignees import AssigneeSpec, spec_list
 from engines.flow.durations import add_duration, parse_duration
 from engines.flow.effects import CancelTask, CreateTask, Notify, WriteRecord
 from engines.flow.errors import ActionRefused
@@ -335,8 +335,7 @@ class Human(NodeType):
         elif timeout.action == "escalate":
             for task in late:
                 specs = timeout.to or [AssigneeSpec(manager={"levels": 1})]
-                heirs = [u for u in resolve(specs, run.ctx.directory, run.record, run.instance.initiator,
-                                            relative_to=task.assignee) if u != task.assignee]
+                heirs = [u for u in run.resolve(specs, relative_to=task.assignee) if u != task.assignee]
                 if not heirs:
                     run.emit(Notify((task.assignee,), f"已超时未处理：{node.name or node.id}", "remind",
                                     node=node.id))

@@ -20,16 +20,23 @@ class CreateRecordDef(NodeBase):
     into: str | None = Field(default=None, pattern=KEY_PATTERN, description="a number variable for the new id")
 
 
-class UpdateRecordDef(NodeBase):
+class TargetDef(NodeBase):
+    """Which record a write goes to: this flow's record, the one a relation field links (`target`), or any record
+    of `form` whose id an expression gives (`record`: a variable create_record filled, an aggregate's max id…)."""
+    target: str | None = Field(default=None, pattern=KEY_PATTERN,
+                               description="a relation field: write the linked record instead of this one")
+    record: str | None = Field(default=None, max_length=4000,
+                               description="an expression giving the id of the record to write (with form)")
+    form: str | None = Field(default=None, pattern=KEY_PATTERN, description="the form of the record `record` names")
+
+
+class UpdateRecordDef(TargetDef):
     type: Literal["update_record"]
     set: dict[str, str] = Field(min_length=1, max_length=200, description="field → expression")
-    target: str | None = Field(default=None, pattern=KEY_PATTERN,
-                               description="a relation field: update the linked record instead of this one")
 
 
-class DeleteRecordDef(NodeBase):
+class DeleteRecordDef(TargetDef):
     type: Literal["delete_record"]
-    target: str | None = Field(default=None, pattern=KEY_PATTERN)
 
 
 class QueryDef(NodeBase):
@@ -111,15 +118,42 @@ class CreateRecord(NodeType):
         run.advance(token)
 
 
+def record_id_of(value):
+    """An id as expressions give it: a linked record, a whole number computed as a float (1.0), a digit string."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _target(run, node):
-    """(form, record id) of the record a node writes: this flow's record, or the one a relation field links."""
+    """(form, record id) of the record a node writes: this flow's record, the one a relation field links, or the
+    one the `record` expression names."""
+    if node.record is not None:
+        return node.form, record_id_of(run.value(node.id, "record"))
     if node.target is None:
         return run.instance.form, run.instance.record_id
     value = run.record.get(node.target)
     return run.flow.relation_targets[node.target], value.get("id") if isinstance(value, dict) else value
 
 
+def _record_spec(node) -> list[ExprSpec]:
+    return [ExprSpec("record", node.record, ("record",), expect="number")] if node.record is not None else []
+
+
 def _target_problems(node, facts) -> tuple[str | None, list[Problem]]:
+    if node.record is not None:
+        problems = [Problem("/target", "flow_target_and_record")] if node.target is not None else []
+        if node.form is None:
+            return None, problems + [Problem("/form", "required")]
+        if facts.form(node.form) is None:
+            return None, problems + [Problem("/form", "unknown_form", {"key": node.form})]
+        return node.form, problems
+    if node.form is not None:
+        return None, [Problem("/record", "required")]
     if facts.flow_form is None:
         return None, [Problem("", "flow_needs_record")]
     if node.target is None:
@@ -134,12 +168,13 @@ class UpdateRecord(NodeType):
     key, label, category, props = "update_record", ("更新记录", "Update record"), "data", UpdateRecordDef
 
     def expressions(self, node):
-        return [ExprSpec(f"set.{k}", t, ("set", k), into=("field", None, k) if node.target is None else ("via", node.target, k))
-                for k, t in node.set.items()]
+        into = (lambda k: ("field", node.form, k)) if node.record is not None else \
+            (lambda k: ("field", None, k)) if node.target is None else (lambda k: ("via", node.target, k))
+        return _record_spec(node) + [ExprSpec(f"set.{k}", t, ("set", k), into=into(k)) for k, t in node.set.items()]
 
     def check(self, node, facts):
         form, problems = _target_problems(node, facts)
-        return problems or writable_problems(facts, form, node.set, "set")
+        return problems if form is None else problems + writable_problems(facts, form, node.set, "set")
 
     def enter(self, run, token, node):
         values = {k: run.value(node.id, f"set.{k}") for k in node.set}
@@ -147,7 +182,7 @@ class UpdateRecord(NodeType):
         if record_id is not None:
             run.emit(WriteRecord("update", form, record_id, values))
             run.log(node.id, "record_updated", detail={"form": form, "id": record_id, "fields": sorted(values)})
-            if node.target is None:
+            if (form, record_id) == (run.instance.form, run.instance.record_id):
                 run.update_record(values)
         else:
             run.log(node.id, "no_record")
@@ -156,6 +191,9 @@ class UpdateRecord(NodeType):
 
 class DeleteRecord(NodeType):
     key, label, category, props = "delete_record", ("删除记录", "Delete record"), "data", DeleteRecordDef
+
+    def expressions(self, node):
+        return _record_spec(node)
 
     def check(self, node, facts):
         return _target_problems(node, facts)[1]
@@ -245,13 +283,25 @@ class Assign(NodeType):
 
     def enter(self, run, token, node):
         candidates = tuple(run.resolve(node.to))
-        if candidates:
-            run.emit(AssignOwner(run.instance.form, run.instance.record_id, node.field, candidates, node.strategy))
-            if node.strategy == "first":
-                run.update_record({node.field: candidates[0]})
-        else:
+        if not candidates:
             run.log(node.id, "no_assignee")
+        elif node.strategy == "first":
+            run.emit(AssignOwner(run.instance.form, run.instance.record_id, node.field, candidates, node.strategy))
+            self.assigned(run, node, candidates[0])
+        else:  # the runtime picks (counters, loads): the token waits for its answer, so the next node sees it
+            run.request(token, lambda rid: AssignOwner(run.instance.form, run.instance.record_id, node.field,
+                                                       candidates, node.strategy, rid))
+            return
         run.advance(token)
+
+    def resume(self, run, token, node, event):
+        if event.ok and event.value is not None:
+            self.assigned(run, node, event.value)
+        run.advance(token)
+
+    def assigned(self, run, node, user):
+        run.update_record({node.field: user})
+        run.log(node.id, "assigned", detail={"field": node.field, "to": user})
 
 
 class PrintDocument(NodeType):

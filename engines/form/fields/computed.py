@@ -10,9 +10,35 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr
 
 from engines.form.fields.base import KEY_PATTERN, FieldBase, FieldError, FieldType
+from engines.problems import Problem
 
 PATH_PATTERN = r"^[a-z][a-z0-9_]{0,39}(\.[a-z][a-z0-9_]{0,39}){0,3}$"
+SOURCE_PATTERN = r"^[a-z][a-z0-9_]{0,39}(\.[a-z][a-z0-9_]{0,39})?$"  # a form, or its sub-table: order.lines
 AGGREGATES = ("count", "sum", "avg", "min", "max")
+
+
+class GuardedDef(FieldBase):
+    """A formula or rollup with `min`/`max` is a constraint: a write that would move some record's value
+    out of bounds is refused as a whole (runtime/computed.py), with `message` if given (已售罄)."""
+    min: float | None = Field(default=None, description="a write that would make the value smaller is refused")
+    max: float | None = Field(default=None, description="a write that would make the value larger is refused")
+    message: str | None = Field(default=None, min_length=1, max_length=200,
+                                description="shown instead of the built-in text when a write is refused")
+
+    @property
+    def guarded(self) -> bool:
+        return self.min is not None or self.max is not None
+
+
+def guard_problems(f) -> list[Problem]:
+    """Bounds that leave room for a value, and a message only with a bound to explain."""
+    from engines.form.fields.number import plain
+
+    if f.min is not None and f.max is not None and f.min > f.max:
+        return [Problem("/max", "bad_range", {"min": plain(f.min), "max": plain(f.max)})]
+    if f.message is not None and not f.guarded:
+        return [Problem("/message", "guard_message_alone")]
+    return []
 
 
 class LookupDef(FieldBase):
@@ -24,9 +50,10 @@ class LookupDef(FieldBase):
     _source_form: str | None = PrivateAttr(default=None)
 
 
-class RollupDef(FieldBase):
-    source: str | None = Field(default=None, pattern=KEY_PATTERN,
-                               description="the form whose records are aggregated (with `via`)")
+class RollupDef(GuardedDef):
+    source: str | None = Field(default=None, pattern=SOURCE_PATTERN,
+                               description="the form whose records are aggregated (with `via`), or another form's "
+                                           "sub-table such as order.lines")
     via: str | None = Field(default=None, pattern=KEY_PATTERN,
                             description="the relation field of `source` that points at this form")
     relation: str | None = Field(default=None, pattern=KEY_PATTERN,
@@ -36,6 +63,9 @@ class RollupDef(FieldBase):
                               description="the aggregated field of the source records (not needed to count)")
     filter: str | None = Field(default=None, max_length=4000,
                                description="an expression over the source records: only those it holds for count")
+    parent_filter: str | None = Field(default=None, max_length=4000,
+                                      description="when `source` is a sub-table: an expression over the record each "
+                                                  "row belongs to (the order): only rows of records it holds for count")
     decimals: int | None = Field(default=None, ge=0, le=10)
     _source: Any = PrivateAttr(default=None)
     _source_form: str | None = PrivateAttr(default=None)
@@ -95,6 +125,9 @@ class Rollup(FieldType):
 
     def coerce(self, f, value, ctx):
         raise FieldError("generated")
+
+    def check_def(self, f):
+        return guard_problems(f)
 
     def dump(self, f, stored, ctx):
         if stored is None:

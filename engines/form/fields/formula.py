@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from engines.form.fields.base import FieldBase, FieldError, FieldType
+from engines.form.fields.base import FieldError, FieldType
+from engines.form.fields.computed import GuardedDef, guard_problems
 
 # result → (storage, expression kind)
 RESULTS = {
@@ -18,7 +19,7 @@ RESULT_OF_KIND = {"number": "number", "text": "text", "date": "date", "datetime"
                   "ref": "number"}
 
 
-class FormulaDef(FieldBase):
+class FormulaDef(GuardedDef):
     expr: str = Field(min_length=1, max_length=4000, description="an expression over this record's fields")
     result: Literal["number", "money", "percent", "text", "date", "datetime", "checkbox"] | None = Field(
         default=None, description="how the value is stored and shown; taken from the expression when left out")
@@ -40,6 +41,9 @@ class Formula(FieldType):
 
     def coerce(self, f, value, ctx):
         raise FieldError("generated")
+
+    def check_def(self, f):
+        return guard_problems(f)
 
     def dump(self, f, stored, ctx):
         from engines.form.fields import field_type

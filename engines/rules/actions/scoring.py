@@ -159,7 +159,8 @@ class Rfm(ActionType):
         via = rows.c[build.column_name(action.source, action.via)]
         stamp = rows.c[build.column_name(action.source, action.date)]
         amount = rows.c[build.column_name(action.source, action.amount)]
-        where = [via.is_not(None)] + ([via == record_id] if record_id is not None else [])
+        # an order without its date (not paid yet) has no recency, so it counts for none of the three
+        where = [via.is_not(None), stamp.is_not(None)] + ([via == record_id] if record_id is not None else [])
         if action.filter:
             where.append(build.condition("filter", base=rows, form=action.source))
         total = func.coalesce(func.sum(amount), 0)

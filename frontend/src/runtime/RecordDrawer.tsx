@@ -1,6 +1,7 @@
 /**
  * One record in a drawer (full screen on a phone): its fields, edit, delete, print, the app's manual flows on
- * this form as buttons, the audit trail and the flow instances that ran on it. With no record id: a new record.
+ * this form as buttons, a tab per form whose records point at it (a customer's orders, follow-ups…), comments,
+ * the audit trail and the flow instances that ran on it. With no record id: a new record.
  */
 import { useState } from 'react';
 import {
@@ -18,7 +19,9 @@ import {
   fieldLabel, fieldsOf, LAYOUT_TYPES, recordTitle, renderValue, shownAs, valueText, wallTime,
 } from './fields';
 import { FlowHistory, StatusTag, known, localTime, nodeNames } from './FlowHistory';
+import { RecordComments } from './RecordComments';
 import { RecordForm } from './RecordForm';
+import { orderRelated, RelatedList, relatedTabLabel } from './RelatedRecords';
 
 interface FlowDef {
   key: string;
@@ -94,6 +97,13 @@ function RecordView({ form, record, onEdit, onChanged, access }: {
   const fields = fieldsOf(form).filter((f) => f.key in record && !LAYOUT_TYPES.has(f.type))
     .map((f) => shownAs(f, form, app.forms));
   const name = recordTitle(form, record, lang);
+  // no related tabs when the server cannot tell (an older server, a network error): the record still shows
+  const related = useAsync((signal) => runtimeApi.related(app.key, form.key, record.id, signal).then((r) => r.items)
+    .catch((err: unknown) => {
+      if (signal.aborted) throw err;
+      return [];
+    }), [app.key, form.key, record.id, record.version]);
+  const groups = related.data ?? [];
 
   const remove = async () => {
     try {
@@ -158,10 +168,20 @@ function RecordView({ form, record, onEdit, onChanged, access }: {
                 }))} />
             ),
           },
+          {
+            key: 'comments', label: t('rt.comments.tab'),
+            children: <RecordComments app={app.key} form={form.key} recordId={record.id} />,
+          },
           { key: 'audit', label: t('rt.record.audit'), children: <AuditTrail form={form} record={record} /> },
           ...(flows.length ? [{
             key: 'flows', label: t('rt.record.flows'), children: <RecordFlows flows={flows} record={record} />,
           }] : []),
+          // the record's own tabs stay in sight; the related forms follow, those with records first
+          ...orderRelated(groups).map((group) => ({
+            key: `related-${group.form}-${group.field}`,
+            label: relatedTabLabel(group, groups),
+            children: <RelatedList app={app} group={group} recordId={record.id} />,
+          })),
         ]}
       />
       <Typography.Text type="secondary" className="rt-record-meta">

@@ -11,7 +11,7 @@ import { errorMessage } from '../components/ApiErrorAlert';
 import type { FieldDef as ExprFieldDef } from '../expr/evaluate';
 import { linkageState, rowLinkageState, type LinkageRule, type LinkageState } from '../expr/linkage';
 import { useI18n } from '../i18n';
-import { formAccess } from './access';
+import { useFormAccess } from './access';
 import { useRuntime } from './context';
 import { COMPUTED_TYPES, fieldLabel, fieldsOf, LAYOUT_TYPES, renderValue, type FieldDef } from './fields';
 import { FIELD_WIDGETS, payloadValue } from './widgets';
@@ -57,7 +57,7 @@ export function RecordForm({ form: definition, record, onSaved, onCancel }: Reco
   const screens = Grid.useBreakpoint();
   const wide = screens.md !== false;
   const [form] = Form.useForm();
-  const access = formAccess(app, me, definition.key);
+  const access = useFormAccess(app, me, definition.key);
   const fields = useMemo(() => fieldsOf(definition).filter((f) => {
     if (f.hidden || access.hidden.has(f.key)) return false;
     // nothing to show of a computed value before the record exists

@@ -1,16 +1,19 @@
 /**
  * A form's records: a table with columns from the form's fields (cards below 768 px), sort, quick search, paging,
  * a drill-down filter from a dashboard, bulk delete, export, and the record drawer (`?record=ID`, `?new=1`).
- * The query lives in the URL so a list can be bookmarked and reloaded.
+ * The query lives in the URL so a list can be bookmarked and reloaded. A view (`?view=KEY`, docs/views.md) draws
+ * the same records as a kanban, calendar, gallery, gantt or tree, or the table with its columns, groups and colours.
  */
 import { useMemo, useState } from 'react';
 import {
   App as AntApp, Button, Card, Empty, Grid, Input, List, Pagination, Popconfirm, Space, Table, Tag, Typography,
 } from 'antd';
 import type { TableColumnsType, TableProps } from 'antd';
-import { DeleteOutlined, DownloadOutlined, FilterOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
+import {
+  DeleteOutlined, DownloadOutlined, FilterOutlined, PlusOutlined, ReloadOutlined, UploadOutlined,
+} from '@ant-design/icons';
 import { useParams, useSearchParams } from 'react-router-dom';
-import { runtimeApi, type RecordData } from '../api';
+import { runtimeApi, type RecordData, type ViewItem } from '../api';
 import { ApiErrorAlert, errorMessage } from '../components/ApiErrorAlert';
 import { PageHeader } from '../components/PageHeader';
 import { useI18n } from '../i18n';
@@ -20,11 +23,21 @@ import { findForm, useRuntime } from './context';
 import {
   fieldLabel, fieldsOf, LAYOUT_TYPES, recordTitle, renderValue, shownAs, valueText, type FieldDef,
 } from './fields';
+import { ImportWizard } from './ImportWizard';
 import { RecordDrawer } from './RecordDrawer';
+import {
+  bothFilters, exprScope, groupRecords, namedFields, recordColors, setting, settingList, sortParam, tint,
+} from './views/model';
+import { viewType } from './views/registry';
+import { ViewSwitcher } from './views/ViewSwitcher';
 
 const UNSORTABLE = new Set(['subtable', 'multi_select', 'tags', 'attachment', 'image', 'signature', 'address',
   'location', 'rich_text']);
 const PAGE_SIZE = 20;
+// boards, calendars, galleries, timelines and trees show the records at once, up to the API's page limit
+const VIEW_LIMIT = 500;
+
+type Row = RecordData & { children?: Row[]; groupTitle?: string };
 
 export function RecordListPage() {
   const { form: formKey = '' } = useParams();
@@ -44,6 +57,26 @@ export function RecordListPage() {
   const creating = params.get('new') === '1';
   const [selected, setSelected] = useState<number[]>([]);
   const [busy, setBusy] = useState(false);
+  const viewKey = params.get('view') ?? '';
+  const [collapsed, setCollapsed] = useState<Set<number>>(new Set());
+  const [importing, setImporting] = useState(false);
+
+  const views = useAsync(
+    // an older server without the views API: the app's own views still work
+    (signal) => runtimeApi.views(app.key, formKey, signal).then((r) => r.items).catch((err: unknown) => {
+      if (signal.aborted) throw err;
+      return ((app.views as ViewItem[] | undefined) ?? []).filter((v) => v.form === formKey)
+        .map((v) => ({ ...v, id: null, saved: false }));
+    }),
+    [app.key, formKey],
+  );
+  const current = views.data?.find((v) => v.key === viewKey);
+  const renderer = viewType(current?.type)?.Renderer;
+  const groupBy = current?.type === 'table' ? setting(current, 'group_by') : undefined;
+  const viewSort = sortParam(current) ?? (current ? viewType(current.type)?.defaultSort?.(current) : undefined);
+  const listSort = [groupBy, sort || viewSort].filter(Boolean).join(',') || undefined;
+  const listFilter = bothFilters(current?.filter, filter);
+  const ready = !viewKey || !views.loading;
 
   const update = (changes: Record<string, string | null>) => {
     const next = new URLSearchParams(params);
@@ -55,11 +88,14 @@ export function RecordListPage() {
   };
 
   const list = useAsync(
-    (signal) => runtimeApi.listRecords(app.key, formKey, {
-      page, page_size: PAGE_SIZE, q: q || undefined, sort: sort || undefined, filter: filter || undefined,
-    }, signal),
-    [app.key, formKey, page, q, sort, filter],
+    (signal) => (ready ? runtimeApi.listRecords(app.key, formKey, {
+      page: renderer ? 1 : page, page_size: renderer ? VIEW_LIMIT : PAGE_SIZE, q: q || undefined, sort: listSort,
+      filter: listFilter,
+    }, signal) : new Promise<never>(() => {})),
+    [app.key, formKey, page, q, listSort, listFilter, ready, !!renderer],
   );
+  const userId = typeof me?.id === 'number' ? me.id : null;
+  const scope = useMemo(() => exprScope(app, formKey, userId), [app, formKey, userId]);
 
   const fields = useMemo(() => {
     const all = fieldsOf(definition).filter((f) => !f.hidden && !LAYOUT_TYPES.has(f.type));
@@ -74,7 +110,8 @@ export function RecordListPage() {
   }
 
   const sortOrder = (key: string) => (sort === key ? 'ascend' : sort === `-${key}` ? 'descend' : null);
-  const columns: TableColumnsType<RecordData> = fields.map((f: FieldDef) => ({
+  const tableFields = current?.type === 'table' ? namedFields(fields, settingList(current, 'columns')) : fields;
+  const columns: TableColumnsType<Row> = tableFields.map((f: FieldDef, index) => ({
     key: f.key,
     dataIndex: f.key,
     title: fieldLabel(f),
@@ -83,11 +120,20 @@ export function RecordListPage() {
     ellipsis: f.type === 'long_text',
     align: ['number', 'money', 'percent', 'rollup'].includes(f.type) ? 'right' : undefined,
     // a sub-table shows its row count here; its rows are on the record page
-    render: (value: unknown) => (f.type === 'subtable'
-      ? t('rt.list.rows', { count: Array.isArray(value) ? value.length : 0 }) : renderValue(f, value, lang)),
+    // a group's heading row spans the whole table
+    onCell: (record: Row) => {
+      if (record.groupTitle !== undefined) return { colSpan: index === 0 ? tableFields.length : 0 };
+      const color = recordColors(current, record, scope).cells[f.key];
+      return color ? { style: { background: tint(color) } } : {};
+    },
+    render: (value: unknown, record: Row) => {
+      if (record.groupTitle !== undefined) return <Typography.Text strong>{record.groupTitle}</Typography.Text>;
+      return f.type === 'subtable'
+        ? t('rt.list.rows', { count: Array.isArray(value) ? value.length : 0 }) : renderValue(f, value, lang);
+    },
   }));
 
-  const onTableChange: TableProps<RecordData>['onChange'] = (pagination, _filters, sorter) => {
+  const onTableChange: TableProps<Row>['onChange'] = (pagination, _filters, sorter) => {
     const one = Array.isArray(sorter) ? sorter[0] : sorter;
     const nextSort = one?.order ? `${one.order === 'descend' ? '-' : ''}${String(one.columnKey)}` : '';
     update({ sort: nextSort, page: String(nextSort !== sort ? 1 : pagination.current ?? 1) });
@@ -118,6 +164,23 @@ export function RecordListPage() {
 
   const items = list.data?.items ?? [];
   const total = list.data?.total ?? 0;
+  const groupField = fields.find((f) => f.key === groupBy);
+  // grouped: a heading row per value with the page's records of that value under it
+  const rows: Row[] = groupField
+    ? groupRecords(items, groupField).map((g) => ({
+      id: -(items.indexOf(g.records[0]) + 1), version: 0,
+      groupTitle: `${valueText(groupField, g.value, lang) || t('rt.view.noValue')} (${g.records.length})`,
+      children: g.records,
+    }))
+    : items;
+  const open = (id: number) => update({ record: String(id) });
+  const selectView = (key: string) => update({ view: key, page: null, sort: null });
+  const snapshot = () => {
+    const base = current ?? { key: '', form: formKey, name: '', type: 'table', id: null, saved: false };
+    const { id: _id, saved: _saved, key: _key, name: _name, problem: _problem, ...settings } = base;
+    const sortBy = sort ? [{ field: sort.replace(/^-/, ''), desc: sort.startsWith('-') }] : base.sort;
+    return { ...settings, sort: sortBy ?? [], filter: bothFilters(base.filter, filter) ?? null };
+  };
   const cardFields = fields.filter((f) => f.key !== definition.title_field).slice(0, 4);
 
   return (
@@ -127,6 +190,11 @@ export function RecordListPage() {
         subtitle={list.data ? t('rt.list.total', { count: total }) : undefined}
         extra={
           <Space wrap>
+            {access.can('import') ? (
+              <Button icon={<UploadOutlined />} onClick={() => setImporting(true)} data-testid="import">
+                {t('rt.import.button')}
+              </Button>
+            ) : null}
             {access.can('export') ? (
               <Button icon={<DownloadOutlined />} onClick={exportAll} data-testid="export">
                 {t('rt.list.export')}
@@ -142,6 +210,9 @@ export function RecordListPage() {
         }
       />
       <Card className="section-card">
+        <ViewSwitcher app={app.key} form={formKey} views={views.data ?? []} current={current} snapshot={snapshot}
+          onSelect={selectView}
+          onSaved={(saved) => { views.reload(); update({ view: saved?.key ?? null, page: null, sort: null }); }} />
         <Space className="rt-list__toolbar" wrap>
           <Input.Search
             key={q}
@@ -168,7 +239,22 @@ export function RecordListPage() {
           <Button icon={<ReloadOutlined />} onClick={list.reload} aria-label={t('apps.reload')} />
         </Space>
         {list.error ? <ApiErrorAlert error={list.error} /> : null}
-        {narrow ? (
+        {current && renderer ? (
+          <div className="rt-view" data-testid={`view-${current.type}-body`}>
+            {list.data ? (() => {
+              const Renderer = renderer;
+              return (
+                <Renderer app={app} view={current} form={definition} fields={fields} records={items} scope={scope}
+                  onOpen={open} onChanged={list.reload} canUpdate={access.can('update')} />
+              );
+            })() : <Card loading bordered={false} />}
+            {total > items.length ? (
+              <Typography.Text type="secondary" className="rt-view__note">
+                {t('rt.view.limited', { shown: items.length, total })}
+              </Typography.Text>
+            ) : null}
+          </div>
+        ) : narrow ? (
           <>
             <List
               data-testid="record-cards"
@@ -194,26 +280,42 @@ export function RecordListPage() {
             ) : null}
           </>
         ) : (
-          <Table<RecordData>
+          <Table<Row>
             data-testid="records-table"
             rowKey="id"
             size="middle"
             loading={list.loading}
             columns={columns}
-            dataSource={items}
+            dataSource={rows}
+            expandable={groupField ? {
+              expandedRowKeys: rows.map((r) => r.id).filter((id) => !collapsed.has(id)),
+              onExpand: (expanded, record) => setCollapsed((all) => {
+                const next = new Set(all);
+                if (expanded) next.delete(record.id); else next.add(record.id);
+                return next;
+              }),
+            } : undefined}
             scroll={{ x: 'max-content' }}
             onChange={onTableChange}
-            rowSelection={access.can('delete') ? {
+            rowSelection={access.can('delete') && !groupField ? {
               selectedRowKeys: selected,
               onChange: (keys) => setSelected(keys.map(Number)),
             } : undefined}
-            onRow={(record) => ({ onClick: () => update({ record: String(record.id) }), className: 'rt-row-link' })}
+            onRow={(record) => {
+              if (record.groupTitle !== undefined) return { className: 'rt-list__group' };
+              const color = recordColors(current, record, scope).record;
+              return { onClick: () => open(record.id), className: 'rt-row-link',
+                style: color ? { background: tint(color) } : undefined, 'data-color': color } as object;
+            }}
             pagination={{ current: page, pageSize: PAGE_SIZE, total, showSizeChanger: false,
               showTotal: (n) => t('rt.list.total', { count: n }) }}
             locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('rt.list.empty')} /> }}
           />
         )}
       </Card>
+      {importing ? (
+        <ImportWizard app={app.key} form={definition} onClose={() => setImporting(false)} onImported={list.reload} />
+      ) : null}
       {opened || creating ? (
         <RecordDrawer
           form={definition}

@@ -8,10 +8,11 @@ import { Card, Layout, Menu, Skeleton } from 'antd';
 import type { MenuProps } from 'antd';
 import { DashboardOutlined, HomeOutlined, TableOutlined } from '@ant-design/icons';
 import { Link, Outlet, useLocation, useParams } from 'react-router-dom';
-import { api, runtimeApi, type AppDefinition } from '../api';
+import { api, runtimeApi, type AppDefinition, type Me } from '../api';
 import { useI18n } from '../i18n';
 import { AppDetailPage } from '../pages/AppDetailPage';
 import { useAsync } from '../useAsync';
+import { formAccess } from './access';
 import { RuntimeContext } from './context';
 import './runtime.css';
 
@@ -24,8 +25,20 @@ export interface MenuEntry {
 
 type MenuItem = Required<MenuProps>['items'][number];
 
-/** The side menu: `menus` of the definition, or every form then every dashboard. */
-export function menuItems(app: AppDefinition, base: string): MenuItem[] {
+/** Keeps the entries leading to forms the person may read (a role without `read` would only meet a 403 there),
+ * and the groups that still have an entry. Without `me` (or for an admin) every entry stays. */
+function readableEntries(app: AppDefinition, me: Me | null | undefined, entries: MenuEntry[]): MenuEntry[] {
+  return entries.flatMap((entry) => {
+    if (entry.children?.length) {
+      const children = readableEntries(app, me, entry.children);
+      return children.length ? [{ ...entry, children }] : [];
+    }
+    return !entry.form || formAccess(app, me, entry.form).can('read') ? [entry] : [];
+  });
+}
+
+/** The side menu: `menus` of the definition, or every form then every dashboard — those the person may open. */
+export function menuItems(app: AppDefinition, base: string, me?: Me | null): MenuItem[] {
   const menus = (app.menus as MenuEntry[] | undefined) ?? [];
   const dashboards = (app.dashboards as { key: string; name: string }[] | undefined) ?? [];
   const entries: MenuEntry[] = menus.length ? menus : [
@@ -45,7 +58,7 @@ export function menuItems(app: AppDefinition, base: string): MenuItem[] {
       label: <Link to={path} data-testid="app-menu-link">{entry.label}</Link>,
     };
   };
-  return entries.map((e, i) => toItem(e, i, 'group-'));
+  return readableEntries(app, me, entries).map((e, i) => toItem(e, i, 'group-'));
 }
 
 export function RuntimeLayout() {
@@ -59,7 +72,7 @@ export function RuntimeLayout() {
   const base = `/apps/${encodeURIComponent(key)}`;
   const items = useMemo<MenuItem[]>(() => (loaded.data ? [
     { key: base, icon: <HomeOutlined />, label: <Link to={base} data-testid="app-menu-home">{t('rt.nav.home')}</Link> },
-    ...menuItems(loaded.data.app, base),
+    ...menuItems(loaded.data.app, base, loaded.data.me),
   ] : []), [loaded.data, base, t]);
 
   // the app's own page explains a missing app or a failure

@@ -3,7 +3,9 @@
  * `GET /api/me` lists for them — the same union the server applies (docs/permissions.md). The server still
  * decides: this only keeps buttons and inputs that would be refused out of the way.
  */
-import type { AppDefinition, Me } from '../api';
+import { useMemo } from 'react';
+import { runtimeApi, type AppDefinition, type Me, type ServerFormAccess } from '../api';
+import { useAsync } from '../useAsync';
 
 export type Op = 'read' | 'create' | 'update' | 'delete' | 'import' | 'export';
 
@@ -48,4 +50,27 @@ export function formAccess(app: AppDefinition, me: Me | null | undefined, form: 
     else if (readers.every((p) => p.fields?.[key] === 'readonly' || p.fields?.[key] === 'hidden')) readonly.add(key);
   }
   return { can: (op) => ops.has(op), readonly, hidden };
+}
+
+/** The roles' answer refined by the server's (`GET …/forms/{form}/access`): the server decides the operations, and
+ * a field hidden or read-only on either side stays so (the server also hides computed fields reading hidden ones). */
+export function withServerAccess(local: FormAccess, server: ServerFormAccess | null | undefined): FormAccess {
+  if (!server) return local;
+  const ops = new Set(server.ops);
+  return {
+    can: (op) => ops.has(op),
+    hidden: new Set([...local.hidden, ...server.hidden]),
+    readonly: new Set([...local.readonly, ...server.readonly]),
+  };
+}
+
+/** formAccess, then what the server says once it answered (admins need no asking). */
+export function useFormAccess(app: AppDefinition, me: Me | null | undefined, form: string): FormAccess {
+  const ask = !!me && !me.is_admin;
+  const server = useAsync((signal) => (ask ? runtimeApi.formAccess(app.key, form, signal).catch((err: unknown) => {
+    if (signal.aborted) throw err;
+    return null; // an older server: the roles alone
+  }) : Promise.resolve(null)), [app.key, form, ask]);
+  return useMemo(() => withServerAccess(formAccess(app, me, form), server.data),
+    [app, me, form, server.data]);
 }

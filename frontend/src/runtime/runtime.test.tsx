@@ -116,6 +116,13 @@ describe('runtime: navigation and access', () => {
     expect(group.children.map((c) => c.key)).toEqual(['/apps/shop/forms/order']);
   });
 
+  it('leaves out of the menu the forms a role may not read, and groups left empty', () => {
+    const app = SHOP as unknown as AppDefinition;
+    expect(menuItems(app, '/apps/shop', CLERK_ME).map((i) => i?.key))
+      .toEqual(['/apps/shop/forms/customer', '/apps/shop/dashboards/main']);
+    expect(menuItems(app, '/apps/shop', ADMIN_ME)).toHaveLength(3);
+  });
+
   it('falls back to the forms and dashboards when the app has no menus', () => {
     const items = menuItems({ ...SHOP, menus: [] } as unknown as AppDefinition, '/a');
     expect(items.map((i) => i?.key)).toEqual(['/a/forms/customer', '/a/forms/order', '/a/dashboards/main']);

@@ -28,7 +28,9 @@ export function mockFetch(routes: Record<string, MockHandler>): RecordedCall[] {
     const path = new URL(url, 'http://localhost').pathname;
     const method = (init?.method ?? 'GET').toUpperCase();
     const headers = Object.fromEntries(new Headers(init?.headers).entries());
-    calls.push({ method, path, headers, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+    // a multipart body (an upload) is recorded as it is
+    const body = init?.body instanceof FormData ? init.body : init?.body ? JSON.parse(String(init.body)) : undefined;
+    calls.push({ method, path, headers, body });
     const handler = routes[`${method} ${path}`];
     const result: MockResponse = handler
       ? typeof handler === 'function'

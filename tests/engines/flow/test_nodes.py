@@ -7,7 +7,7 @@ from engines.expr import EvalContext
 from engines.flow import (NODE_TYPES, TRIGGER_TYPES, HttpResponse, Reply, Start, SubflowFinished,
                           date_field_cron, date_field_filter, starts_on_write)
 from engines.flow.effects import AssignOwner, Cc, Finish, WebhookResponse, WriteRecord
-from tests.engines.flow.conftest import (BOSS, MANAGER, OTHER, SHANGHAI, SUPER, T0, Driver, chain, compiled,
+from tests.engines.flow.conftest import (BOSS, FIN_B, MANAGER, OTHER, SHANGHAI, SUPER, T0, Driver, chain, compiled,
                                          flow_doc, problems_of)
 
 COVERED = {"start", "end", "terminate", "approval", "fill_in", "cc", "condition", "parallel", "inclusive", "join",
@@ -144,9 +144,16 @@ def test_webhook_response(drive):
 
 
 def test_assign_owner(drive):
-    d = drive(chain({"id": "a", "type": "assign", "to": {"role": "finance"}, "strategy": "round_robin"}))
+    d = drive(chain({"id": "a", "type": "assign", "to": {"role": "finance"}, "field": "handler",
+                     "strategy": "round_robin"},
+                    {"id": "tell", "type": "notify", "to": {"field": "handler"}, "template": "yours"}))
     d.start()
-    assert d.of("AssignOwner") == [AssignOwner("refund", 100, "owner", (3, 4), "round_robin")]
+    (assign,) = d.of("AssignOwner")
+    assert assign == AssignOwner("refund", 100, "handler", (3, 4), "round_robin", assign.request)
+    assert assign.request and d.of("Notify") == []  # waits for the runtime's pick…
+    d.send(Reply(d.now, assign.request, FIN_B))
+    assert d.state.instance.record["handler"] == FIN_B  # …and the next node sees it
+    assert [n.to for n in d.of("Notify")] == [(FIN_B,)] and d.status == "completed"
     d = drive(chain({"id": "a", "type": "assign", "to": {"manager": {}}, "field": "handler"}))
     d.start()
     assert d.of("AssignOwner")[0].candidates == (MANAGER,) and d.state.instance.record["handler"] == MANAGER

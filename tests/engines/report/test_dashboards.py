@@ -173,6 +173,8 @@ def test_filters_combine_per_report():
     ("last_quarter", date(2025, 10, 1), date(2026, 1, 1)),
     ("this_year", date(2026, 1, 1), date(2027, 1, 1)),
     ("last_year", date(2025, 1, 1), date(2026, 1, 1)),
+    ("last_6_months", date(2025, 10, 1), date(2026, 4, 1)),  # whole months: March and the five before it
+    ("last_12_months", date(2025, 4, 1), date(2026, 4, 1)),
 ])
 def test_date_ranges_open_ended_and_relative(text, start, end):
     found = filter_values(DASHBOARD, {"period": text}, TODAY)["gmv_by_month"]

@@ -15,9 +15,11 @@ from engines.report.buckets import period
 from engines.report.compile import compile_report
 from engines.report.definition import ReportDef
 from engines.report.metrics import compile_metric
+from engines.form.fields import field_type
+from engines.report.source import parent_condition, row_source
 from runtime.tables import build_schema
 from runtime.models import users
-from tests.runtime.report_app import app
+from tests.runtime.report_app import HOT, TAGS, app, rows_app
 
 
 def problems(*reports, **sections) -> list[tuple[str, str]]:
@@ -112,17 +114,23 @@ def test_bucket_periods(label, bucket, first, after):
 
 
 class _Catalog:
-    """The compiler's view of the test app, every row visible."""
+    """The compiler's view of the test app (sub-tables included), every row visible."""
 
-    def __init__(self):
-        definition = validate_app(app())
-        forms, fields, n = [], [], 0
+    def __init__(self, doc: dict | None = None):
+        definition = validate_app(doc or app())
+        forms, fields = [], []
+
+        def add(key, own_fields):
+            forms.append(_Row(id=len(forms) + 1, key=key))
+            form_id = len(forms)
+            for f in own_fields:
+                fields.append(_Row(id=len(fields) + 1, form_id=form_id, key=f.key,
+                                   storage=field_type(f.type).storage_for(f)))
+                if f.type == "subtable":
+                    add(f"{key}.{f.key}", f.fields)
+
         for form in definition.forms:
-            forms.append(_Row(id=len(forms) + 1, key=form.key))
-            for f in form.fields:
-                n += 1
-                storage = {"relation": "integer", "member": "integer", "money": "decimal", "datetime": "datetime"}
-                fields.append(_Row(id=n, form_id=len(forms), key=f.key, storage=storage.get(f.type, "text")))
+            add(form.key, form.fields)
         self.schema = build_schema(1, "shop", 1, definition, forms, fields)
         self.forms = {f.key: f for f in definition.forms}
         self.users = users
@@ -160,3 +168,64 @@ def test_a_plain_report_is_one_grouped_select_with_joins(dialect, name):
     sql = str(compile_report(definition, _Catalog(), CTX, name).statement.compile(dialect=dialect))
     assert sql.count("SELECT") == 1 and sql.count("LEFT OUTER JOIN") == 2
     assert "GROUP BY" in sql and "LIMIT" in sql and "OVER" not in sql
+
+
+@pytest.mark.parametrize("dialect, name", [(sqlite.dialect(), "sqlite"), (postgresql.dialect(), "postgresql")])
+def test_sub_table_rows_join_their_parent_once_by_parent_id(dialect, name):
+    catalog = _Catalog(rows_app())
+    definition = ReportDef.model_validate({**HOT, "totals": False, "dimensions": [
+        {"field": "product", "as": "product"}, {"field": "order.leader", "as": "leader"}]})
+    sql = str(compile_report(definition, catalog, CTX, name).statement.compile(dialect=dialect))
+    lines, order = catalog.table("order.lines").name, catalog.table("order").name
+    assert sql.count("SELECT") == 1 and sql.count(f"JOIN {order} ") == 1
+    assert f"ON j1.id = {lines}.parent_id" in sql or f"ON j2.id = {lines}.parent_id" in sql
+
+
+@pytest.mark.parametrize("dialect, name, unnest", [(sqlite.dialect(), "sqlite", "json_each"),
+                                                   (postgresql.dialect(), "postgresql", "jsonb_array_elements_text")])
+def test_a_tag_dimension_joins_the_items_of_the_list(dialect, name, unnest):
+    definition = ReportDef.model_validate(TAGS)
+    plan = compile_report(definition, _Catalog(rows_app()), CTX, name)
+    sql = str(plan.statement.compile(dialect=dialect))
+    levels = sql.split("UNION ALL")
+    assert len(levels) == 2 and unnest in levels[0] and unnest not in levels[1]  # the total counts records once
+
+
+def test_drill_down_of_rows_selects_parent_records_with_such_a_row():
+    forms = {f.key: f for f in validate_app(rows_app()).forms}
+    rows = row_source("order.lines")
+    found = parent_condition(["order.status = 'paid'", "product = 5", "FORMAT_DATE(order.paid_at, 'YYYY') = '2026'",
+                              "qty > 1", "order = 7"], forms, rows)
+    assert found == ("(status = 'paid') AND (FORMAT_DATE(paid_at, 'YYYY') = '2026') AND (id = 7) AND "
+                     "SUM(IF((lines.product = 5) AND (lines.qty > 1), 1, 0)) > 0")
+
+
+ROW_CASES = {
+    "not a sub-table": (report(source="order.amount"), [("/reports/0/source", "report_not_subtable")]),
+    "unknown parent form": (report(source="nothing.lines"), [("/reports/0/source", "unknown_form")]),
+    "a parent field without the parent's name": (report(source="order.lines", filter="status = 'paid'"),
+                                                 [("/reports/0/filter", "expr_unknown_field")]),
+    "a list dimension that is not tags": (report(source="customer", dimensions=[{"field": "tags", "as": "t"}],
+                                                 measures=[{"agg": "count_distinct", "field": "tags", "as": "n"}]),
+                                          [("/reports/0/measures/0/field", "report_not_groupable")]),
+}
+
+
+@pytest.mark.parametrize("definition, expected", list(ROW_CASES.values()), ids=list(ROW_CASES))
+def test_bad_row_and_list_reports_are_refused_with_their_place(definition, expected):
+    doc = rows_app()
+    doc["reports"] = [definition]
+    with pytest.raises(ProblemsError) as e:
+        validate_app(doc)
+    assert [(p.path, p.code) for p in e.value.problems] == expected
+
+
+def test_the_parent_name_may_not_be_a_row_field():
+    doc = rows_app()
+    order = next(f for f in doc["forms"] if f["key"] == "order")
+    lines = next(f for f in order["fields"] if f["key"] == "lines")
+    lines["fields"].append({"key": "order", "type": "text"})
+    doc["reports"] = [report(source="order.lines")]
+    with pytest.raises(ProblemsError) as e:
+        validate_app(doc)
+    assert [(p.path, p.code) for p in e.value.problems] == [("/reports/0/source", "report_parent_name_taken")]

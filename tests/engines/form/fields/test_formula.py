@@ -38,7 +38,8 @@ def test_dump_shows_the_value_as_its_result_type(result, stored, shown):
     assert field_type("formula").dump(f, stored, Context()) == shown
 
 
-@pytest.mark.parametrize("props", [{}, {"expr": ""}, {"expr": "1", "result": "list"}, {"expr": "1", "min": 1}])
+@pytest.mark.parametrize("props", [{}, {"expr": ""}, {"expr": "1", "result": "list"}, {"expr": "1", "min": "lots"},
+                                   {"expr": "1", "min": 0, "message": ""}])
 def test_bad_definitions_are_refused(props):
     with pytest.raises(ValidationError):
         FIELD_MODELS["formula"].model_validate({"key": "f", "type": "formula", **props})
