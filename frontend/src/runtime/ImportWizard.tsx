@@ -27,7 +27,7 @@ export interface ImportWizardProps {
 
 /** Problems of a mapping before it is sent: nothing mapped, a field chosen twice, a required field left out. */
 export function mappingProblems(preview: ImportPreview, mapping: Record<string, string>,
-  t: (key: 'rt.import.noMapping' | 'rt.import.duplicate' | 'rt.import.missingRequired',
+  t: (key: 'rt.import.noMapping' | 'rt.import.duplicate' | 'rt.import.missingRequired' | 'rt.listSep',
     vars?: Record<string, string>) => string): string[] {
   const chosen = Object.values(mapping).filter(Boolean);
   const problems: string[] = [];
@@ -37,7 +37,7 @@ export function mappingProblems(preview: ImportPreview, mapping: Record<string, 
     problems.push(t('rt.import.duplicate', { field: label(key) }));
   }
   const missing = preview.fields.filter((f) => f.required && !chosen.includes(f.key)).map((f) => f.label);
-  if (chosen.length && missing.length) problems.push(t('rt.import.missingRequired', { fields: missing.join('、') }));
+  if (chosen.length && missing.length) problems.push(t('rt.import.missingRequired', { fields: missing.join(t('rt.listSep')) }));
   return problems;
 }
 
@@ -241,7 +241,7 @@ function CheckStep({ report, mode, onMode }: {
       )}
       {report.ignored_columns.length ? (
         <Typography.Text type="secondary">
-          {t('rt.import.ignored', { columns: report.ignored_columns.join('、') })}
+          {t('rt.import.ignored', { columns: report.ignored_columns.join(t('rt.listSep')) })}
         </Typography.Text>
       ) : null}
       {report.errors.length ? <ErrorTable errors={report.errors} /> : null}

@@ -109,7 +109,7 @@ export function RecordComments({ app, form, recordId }: { app: string; form: str
             if (person) picked.current.set(person.id, person.name);
           }}
           options={options.map((p) => ({
-            key: String(p.id), value: p.name, label: p.departments.length ? `${p.name}（${p.departments.join('、')}）` : p.name,
+            key: String(p.id), value: p.name, label: p.departments.length ? t('rt.personWithDepts', { name: p.name, departments: p.departments.join(t('rt.listSep')) }) : p.name,
           }))}
           data-testid="comment-input"
         />

@@ -66,7 +66,7 @@ export function RelatedList({ app, group, recordId }: { app: AppDefinition; grou
   const shown = fields.map((f) => ({ f, n: filled(f) })).filter((c) => c.n).sort((a, b) => b.n - a.n)
     .slice(0, SHOWN_FIELDS).map((c) => c.f);
   const line = (record: RecordData) => shown.filter((f) => valueText(f, record[f.key], lang))
-    .map((f) => `${fieldLabel(f)}：${valueText(f, record[f.key], lang)}`).join(' · ');
+    .map((f) => t('rt.related.pair', { label: fieldLabel(f), value: valueText(f, record[f.key], lang) })).join(' · ');
   return (
     <div data-testid={`related-${group.form}-${group.field}`}>
       <List size="small" dataSource={group.latest} className="rt-related"
