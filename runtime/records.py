@@ -191,6 +191,8 @@ class RecordReader:
         for key, store in form.fields.items():
             if store.target is not None and store.column is not None:
                 await self._fill_one(store, rows, records)
+            elif store.names is not None:  # a looked-up relation reads like the relation: {"id", "title"}
+                await self._fill_one(store, rows, records, store.names)
             elif store.link is not None:
                 await self._fill_many(store, ids, records)
             elif store.child is not None:
@@ -221,9 +223,9 @@ class RecordReader:
         found = (await self.conn.execute(query)).all()
         return {row[0]: (str(row[1]) if title is not None and row[1] is not None else f"#{row[0]}") for row in found}
 
-    async def _fill_one(self, store: FieldStore, rows, records) -> None:
+    async def _fill_one(self, store: FieldStore, rows, records, target: FormStore | None = None) -> None:
         name = store.column.name
-        titles = await self.titles(store.target, {row[name] for row in rows if row[name] is not None})
+        titles = await self.titles(target or store.target, {row[name] for row in rows if row[name] is not None})
         for row, record in zip(rows, records):
             value = row[name]
             record[store.key] = None if value is None else {"id": value, "title": titles.get(value, f"#{value}")}

@@ -92,6 +92,7 @@ class FieldStore:
     link: Table | None = None  # many-relation
     child: "FormStore | None" = None  # sub-table
     target: "FormStore | None" = None  # relation
+    names: "FormStore | None" = None  # a lookup of a one-record relation: the form whose record id it holds
 
     @property
     def key(self) -> str:
@@ -197,6 +198,10 @@ def build_schema(app_id: int, app_key: str, version: int, definition: AppDef,
                 fstore.target = stores[fstore.field.target]
                 if fstore.field.many:
                     fstore.link = link_table(metadata, fstore.id, store.table.name, fstore.target.table.name)
+            elif fstore.field.type == "lookup":
+                source = fstore.field._source
+                if source is not None and source.type == "relation" and not source.many:
+                    fstore.names = stores[source.target]
     return AppSchema(app_id, app_key, version, definition, metadata, stores)
 
 

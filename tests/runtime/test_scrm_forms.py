@@ -59,3 +59,17 @@ async def test_campaign_kind_asks_for_its_own_fields(api):
     hidden = await api.client.post(URL.format("campaign"), json={**base, "kind": "group_buy", "deposit": 10})
     assert hidden.status_code == 422 and "hidden_by_linkage" in hidden.text
     await _create(api, "campaign", {**base, "kind": "pintuan", "group_size": 3})
+
+
+async def test_a_looked_up_relation_reads_like_the_relation(api):
+    """An after-sale shows its order's customer by name, as the order does — not as a bare id."""
+    await api.import_app(json.loads(TEMPLATE.read_text(encoding="utf-8")))
+    buyer = await _create(api, "customer", {"name": "退款人", "phone": "13800009993"})
+    product = await _create(api, "product", {"sku": "T-AS", "name": "苹果", "category": "水果", "price": 10})
+    await _create(api, "stock_move", {"product": product["id"], "kind": "purchase_in", "qty": 5})
+    order = await _create(api, "order", {"customer": buyer["id"], "amount": 10,
+                                         "lines": [{"product": product["id"], "qty": 1, "price": 10}]})
+    after_sale = await _create(api, "after_sale", {"order": order["id"], "kind": "exchange", "reason": "坏果"})
+    assert after_sale["customer"] == {"id": buyer["id"], "title": "退款人"}
+    listed = (await api.client.get(URL.format("after_sale"))).json()["items"]
+    assert listed[0]["customer"] == {"id": buyer["id"], "title": "退款人"}
