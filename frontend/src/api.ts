@@ -372,7 +372,7 @@ export interface DashboardWidget {
   y: number;
   w: number;
   h: number;
-  data?: { report: { key: string; name: string }; chart: import('./charts').ChartPayload; [k: string]: unknown };
+  data?: { report: { key: string; name: string; drill_form?: string }; chart: import('./charts').ChartPayload; [k: string]: unknown };
   error?: { code: string; status: number; message?: string };
 }
 

@@ -20,7 +20,7 @@ const ROW_PX = 56;
 const GAP_PX = 16;
 // the server's relative date ranges (engines/report/dashboards.py PRESETS)
 const PRESETS = ['today', 'yesterday', 'this_week', 'last_week', 'last_7_days', 'last_30_days', 'this_month',
-  'last_month', 'this_quarter', 'last_quarter', 'this_year', 'last_year'] as const;
+  'last_month', 'last_6_months', 'last_12_months', 'this_quarter', 'last_quarter', 'this_year', 'last_year'] as const;
 
 interface ReportDef {
   key: string;
@@ -119,7 +119,8 @@ export function DashboardPage() {
     setParams(next);
   };
   const drill = (widget: DashboardWidget, filter: string) => {
-    const source = reportsOf(app).find((r) => r.key === widget.report)?.source;
+    // a report over sub-table rows (order.lines) drills into the records they belong to: the server names the form
+    const source = widget.data?.report.drill_form ?? reportsOf(app).find((r) => r.key === widget.report)?.source;
     if (!source) return;
     const list = `/apps/${encodeURIComponent(app.key)}/forms/${encodeURIComponent(source)}`;
     navigate(`${list}?filter=${encodeURIComponent(filter)}`);

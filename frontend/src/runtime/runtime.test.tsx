@@ -370,6 +370,20 @@ describe('runtime: dashboards and notifications', () => {
     expect(query(calls, '/api/apps/shop/dashboards/main').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('drills from a report over sub-table rows into the records the rows belong to', async () => {
+    const board = {
+      key: 'main', name: '经营看板', description: null, values: {}, filters: [],
+      widgets: [{ report: 'hot', x: 0, y: 0, w: 12, h: 4, data: {
+        report: { key: 'hot', name: '热销', drill_form: 'customer' },
+        chart: { type: 'bar', option: { series: [{ type: 'bar', data: [{ value: 3, drill: 'x = 1' }] }] } } } }],
+    };
+    mockFetch(routes({ 'GET /api/apps/shop/dashboards/main': { body: board } }));
+    renderApp('/apps/shop/dashboards/main');
+    await screen.findAllByTestId('dashboard-widget');
+    fake.click?.({ data: { value: 3, drill: 'x = 1' } });
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/apps/shop/forms/customer'));
+  });
+
   it('shows the unread count on the bell and marks a notification read', async () => {
     const user = userEvent.setup();
     let unread = 1;
