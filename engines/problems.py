@@ -103,6 +103,29 @@ def pointer(*parts: object) -> str:
     """JSON pointer from parts, escaping ~ and / as RFC 6901 says."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
+
+def schema_location(err: dict, is_tag=None) -> list:
+    """Where a pydantic error is, as JSON pointer parts: a tagged union puts the member's tag into the location
+    (…/then/1/add_tag/tag); `is_tag(loc, i)` says which string parts are such tags, and they are left out."""
+    loc = list(err["loc"])
+    return [part for i, part in enumerate(loc) if not (is_tag and isinstance(part, str) and is_tag(loc, i))]
+
+
+def schema_problem(err: dict, loc: list, tag_key: str = "type", unknown_tag: str = "", known=()) -> Problem:
+    """The common readings of a pydantic error: an unknown key, a missing value, a union member missing or unknown
+    (`unknown_tag` names it against the `known` ones), else the schema's own words."""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return Problem(pointer(*loc), "unknown_key", {"key": loc[-1] if loc else ""})
+    if kind == "missing":
+        return Problem(pointer(*loc), "required")
+    if kind == "union_tag_not_found":
+        return Problem(pointer(*loc, tag_key), "required")
+    if kind == "union_tag_invalid" and unknown_tag:
+        return Problem(pointer(*loc, tag_key), unknown_tag,
+                       {"value": str(err.get("ctx", {}).get("tag", "")), "known": ", ".join(known)})
+    return Problem(pointer(*loc), "schema", {"message": err["msg"]})
+
 MESSAGES.update({
     "unknown_key": ("未知的键「{key}」", "unknown key {key!r}"),
     "unknown_field_type": ("未知的字段类型「{value}」（可用：{known}）", "unknown field type {value!r} (known: {known})"),

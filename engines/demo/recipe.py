@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from engines.problems import MESSAGES, Problem, pointer
+from engines.problems import MESSAGES, Problem, pointer, schema_location, schema_problem
 
 MESSAGES.update({
     "demo_unknown_gen": ("没有生成器「{value}」（可用：{known}）", "there is no generator {value!r} (known: {known})"),
@@ -423,20 +423,13 @@ class _Checker:
 
 def problem_from_pydantic(err: dict) -> Problem:
     """A schema error in the demo section at its place: the generator name pydantic puts into the location of a
-    tagged union (…/fields/level/pick/values) left out, an unknown generator named as such."""
-    loc = [part for i, part in enumerate(err["loc"])
-           if not (isinstance(part, str) and part in FITS and i > 0 and err["loc"][i - 1] != "fields")]
-    kind = err["type"]
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return Problem(pointer(*loc, "gen"), "demo_unknown_gen",
-                       {"value": err.get("ctx", {}).get("tag", ""), "known": ", ".join(FITS)})
-    if kind == "extra_forbidden":
-        return Problem(pointer(*loc), "unknown_key", {"key": loc[-1] if loc else ""})
-    if kind == "value_error" and "count or each" in err["msg"]:
+    tagged union (…/fields/level/pick/values) left out, an unknown or missing generator named as such."""
+    loc = schema_location(err, lambda loc, i: loc[i] in FITS and i > 0 and loc[i - 1] != "fields")
+    if err["type"] == "union_tag_not_found":
+        return Problem(pointer(*loc, "gen"), "demo_unknown_gen", {"value": "", "known": ", ".join(FITS)})
+    if err["type"] == "value_error" and "count or each" in err["msg"]:
         return Problem(pointer(*loc), "demo_count_or_each")
-    if kind == "missing":
-        return Problem(pointer(*loc), "required")
-    return Problem(pointer(*loc), "schema", {"message": err["msg"]})
+    return schema_problem(err, loc, "gen", "demo_unknown_gen", FITS)
 
 
 def demo_problems(demo: DemoDef | None, forms: list, data: dict | None) -> list[Problem]:

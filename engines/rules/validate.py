@@ -13,7 +13,7 @@ from engines.flow.cron import CronError, parse_cron
 from engines.flow.validate import SYSTEM_FIELD_TYPES
 from engines.form.fields import FIELD_TYPES
 from engines.print.sandbox import PrintError
-from engines.problems import Problem, pointer
+from engines.problems import Problem, pointer, schema_location, schema_problem
 from engines.rules.actions import ACTIONS
 from engines.rules.compiler import compile_spec, expression_specs, template_specs
 from engines.rules.definition import BRANCHES, RuleDef
@@ -135,21 +135,9 @@ def _target_kind(spec, facts: RuleFacts) -> str | None:
 
 def problem_from_pydantic(err: dict) -> Problem:
     """A schema error inside the rules section, named the way builders read it (an unknown action by name)."""
-    loc = list(err["loc"])
     # the discriminated union puts the action's name into the location (…/then/1/add_tag/tag): drop it
-    loc = [part for n, part in enumerate(loc)
-           if not (isinstance(part, str) and n > 0 and isinstance(loc[n - 1], int) and part in ACTIONS)]
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return Problem(pointer(*loc), "unknown_key", {"key": loc[-1] if loc else ""})
-    if kind == "missing":
-        return Problem(pointer(*loc), "required")
-    if kind == "union_tag_not_found":
-        return Problem(pointer(*loc, "action"), "required")
-    if kind == "union_tag_invalid":
-        return Problem(pointer(*loc, "action"), "rule_unknown_action",
-                       {"value": err.get("ctx", {}).get("tag"), "known": ", ".join(ACTIONS.keys())})
-    if kind == "string_pattern_mismatch" and loc and loc[-1] in ("key", "form", "field", "into", "flow", "source",
-                                                                  "via", "date", "amount"):
+    loc = schema_location(err, lambda loc, n: n > 0 and isinstance(loc[n - 1], int) and loc[n] in ACTIONS)
+    if err["type"] == "string_pattern_mismatch" and loc and loc[-1] in ("key", "form", "field", "into", "flow",
+                                                                         "source", "via", "date", "amount"):
         return Problem(pointer(*loc), "bad_key")
-    return Problem(pointer(*loc), "schema", {"message": err["msg"]})
+    return schema_problem(err, loc, "action", "rule_unknown_action", ACTIONS.keys())

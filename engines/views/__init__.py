@@ -7,7 +7,7 @@ from typing import Annotated, Any, Union
 from pydantic import Field, TypeAdapter, ValidationError
 
 from engines._registry import Registry
-from engines.problems import Problem, ProblemsError, pointer
+from engines.problems import Problem, ProblemsError, schema_location, schema_problem
 from engines.views.definition import ColorRuleDef, SortDef, ViewBase
 from engines.views.types.base import ViewType
 from engines.views.types.calendar import CalendarView
@@ -32,18 +32,8 @@ def view_problems(views: list[ViewBase], forms) -> list[Problem]:
 
 def problem_from_pydantic(err: dict) -> Problem:
     """A pydantic error inside a view, with the type tag taken out of its location (…/0/kanban/group_by)."""
-    loc = list(err["loc"])
-    loc = [part for i, part in enumerate(loc)
-           if not (isinstance(part, str) and part in VIEW_TYPES and (i == 0 or isinstance(loc[i - 1], int)))]
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return Problem(pointer(*loc), "unknown_key", {"key": loc[-1] if loc else ""})
-    if kind == "missing":
-        return Problem(pointer(*loc), "required")
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return Problem(pointer(*loc, "type"), "unknown_view_type" if kind == "union_tag_invalid" else "required",
-                       {"value": str(err.get("ctx", {}).get("tag", "")), "known": ", ".join(VIEW_TYPES.keys())})
-    return Problem(pointer(*loc), "schema", {"message": err["msg"]})
+    loc = schema_location(err, lambda loc, i: loc[i] in VIEW_TYPES and (i == 0 or isinstance(loc[i - 1], int)))
+    return schema_problem(err, loc, "type", "unknown_view_type", VIEW_TYPES.keys())
 
 
 def parse_view(doc: Any, forms) -> ViewBase:
