@@ -83,9 +83,13 @@ def dependencies(demo: DemoDef, forms: dict) -> dict[str, set[str]]:
 
 def generation_order(demo: DemoDef, forms: dict) -> tuple[list[str], list[str] | None]:
     """The forms in an order where every dependency comes first (recipe order otherwise); or a cycle."""
-    deps = dependencies(demo, forms)
+    return _stable_order(list(demo.forms), dependencies(demo, forms))
+
+
+def _stable_order(keys: list[str], deps: dict[str, set[str]]) -> tuple[list[str], list[str] | None]:
+    """Each key after the keys it depends on, otherwise in the given order; or the first cycle met."""
     done: list[str] = []
-    left = list(demo.forms)
+    left = list(keys)
     while left:
         ready = next((k for k in left if deps[k] <= set(done)), None)
         if ready is None:
@@ -112,15 +116,7 @@ def field_order(form_key: str, specs: dict, forms: dict) -> tuple[list[str], lis
         if isinstance(spec, TallySpec):
             needs.add(spec.match or spec.by)
         reads[key] = {k for k in needs if k in specs and k != key}
-    done: list[str] = []
-    left = list(specs)
-    while left:
-        ready = next((k for k in left if reads[k] <= set(done)), None)
-        if ready is None:
-            return done, _cycle(left, reads)
-        done.append(ready)
-        left.remove(ready)
-    return done, None
+    return _stable_order(list(specs), reads)
 
 
 def order_problems(demo: DemoDef, forms: dict) -> list[Problem]:
