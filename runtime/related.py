@@ -60,9 +60,10 @@ async def related_records(conn, schema: AppSchema, access: Access, reader: Recor
     for other, place, label, condition in links_to(schema, access, target, record_id):
         scope = access.rows(other, "read")
         where = and_(condition, scope) if scope is not None else condition
-        total = (await conn.execute(select(func.count()).select_from(other.table).where(where))).scalar_one()
-        rows = (await conn.execute(select(other.table).where(where).order_by(
-            other.table.c.created_at.desc(), other.table.c.id.desc()).limit(latest))).mappings().all() if total else []
+        # the count of every match rides on the newest rows: a window is counted before LIMIT applies
+        rows = (await conn.execute(select(other.table, func.count().over().label("_related_total")).where(where)
+                                   .order_by(other.table.c.created_at.desc(), other.table.c.id.desc())
+                                   .limit(latest))).mappings().all()
         found.append({"form": other.key, "name": other.definition.name, "field": place, "label": label,
-                      "count": total, "latest": await reader.shape(other, rows)})
+                      "count": rows[0]["_related_total"] if rows else 0, "latest": await reader.shape(other, rows)})
     return found
