@@ -447,7 +447,7 @@ function isImportReport(data: unknown): boolean {
 }
 
 /** Downloads a file the API answers (export, print) and hands it to the browser under `filename`. */
-async function download(path: string, filename: string): Promise<void> {
+export async function download(path: string, filename: string): Promise<void> {
   const headers: Record<string, string> = { 'Accept-Language': getStoredLang() };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;

@@ -551,7 +551,11 @@ export type Translate = (key: MessageKey, vars?: TranslateVars) => string;
  * A message of the form `singular|plural` picks by `vars.count` (1 → singular).
  */
 export function translate(lang: Lang, key: MessageKey, vars?: TranslateVars): string {
-  let template: string = MESSAGES[lang][key] ?? MESSAGES[DEFAULT_LANG][key] ?? key;
+  return fillTemplate(MESSAGES[lang][key] ?? MESSAGES[DEFAULT_LANG][key] ?? key, vars);
+}
+
+/** Fill `{name}` placeholders; a `singular|plural` message picks by `vars.count` (1 → singular). */
+export function fillTemplate(template: string, vars?: TranslateVars): string {
   if (template.includes('|')) {
     const [one, other] = template.split('|');
     template = vars?.count === 1 ? one : other;

@@ -1,0 +1,8 @@
+import { JsonDesigner } from '../JsonDesigner';
+import type { FormDef, SectionDesigner } from '../types';
+
+export const formDesigner: SectionDesigner<FormDef> = {
+  section: 'forms',
+  blank: (_app, key, name) => ({ key, name, fields: [{ key: 'title', type: 'text', label: '标题', required: true }], title_field: 'title' }),
+  Designer: JsonDesigner,
+};
