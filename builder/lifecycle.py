@@ -91,13 +91,32 @@ async def _refresh_formulas(conn, key, app_id, version, app: AppDef, old: AppDef
     await recompute_all(conn, schema, ctx.tz, user_id, {form.key for form in changed})
 
 
-async def save_draft(conn: AsyncConnection, key: str, doc: Any) -> AppDef:
-    row = await app_row(conn, key)
+def _validated_draft(key: str, doc: Any) -> AppDef:
     if isinstance(doc, dict) and doc.get("key") not in (None, key):
         raise ProblemsError([Problem("/key", "key_mismatch", {"key": doc.get("key"), "expected": key})])
-    app = validate_app(doc)
+    return validate_app(doc)
+
+
+def draft_problems(key: str, doc: Any) -> list[Problem]:
+    try:
+        _validated_draft(key, doc)
+    except ProblemsError as e:
+        return e.problems
+    return []
+
+
+async def save_draft(conn: AsyncConnection, key: str, doc: Any) -> AppDef:
+    row = await app_row(conn, key)
+    app = _validated_draft(key, doc)
     await conn.execute(update(apps).where(apps.c.id == row.id).values(draft=app.dump(), draft_updated_at=utcnow()))
     return app
+
+
+async def discard_draft(conn: AsyncConnection, key: str) -> None:
+    row = await app_row(conn, key)
+    if row.draft is None:
+        raise ApiError(404, "no_draft", key=key)
+    await conn.execute(update(apps).where(apps.c.id == row.id).values(draft=None, draft_updated_at=None))
 
 
 async def publish_draft(conn: AsyncConnection, key: str, ctx: Context, user_id: int | None) -> int:

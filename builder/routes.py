@@ -4,20 +4,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from builder import lifecycle
+from builder import install, lifecycle
 from builder.model import app_json_schema
 from engines.form.fields import FIELD_MODELS, FIELD_TYPES
-from runtime.deps import AdminUser, CurrentUser, PlatformDep
-from runtime.errors import ApiError, not_found
+from runtime.deps import AdminUser, CurrentUser, PlatformDep, request_lang
+from runtime.errors import ApiError, detail, not_found
 from runtime.models import app_versions, apps, user_roles
 from runtime.permissions import Access
-from runtime.seed import load_seed_data
-from runtime.tables import SchemaCache
-from runtime.write import RecordWriter
 
 router = APIRouter(prefix="/api", tags=["builder"])
 
@@ -37,12 +34,36 @@ async def field_types(user: CurrentUser) -> list[dict]:
 
 @router.post("/apps/import", status_code=201)
 async def import_app(platform: PlatformDep, user: AdminUser, demo_data: bool = False, body: Any = Body(...)) -> dict:
+    """A whole document; with demo_data its seed records (`data`) come too (the demo recipe only from the gallery,
+    where the scale is chosen)."""
     async with platform.begin() as conn:
-        app, _, version = await lifecycle.import_app(conn, body, platform.ctx, user.id)
-        if demo_data and app.data:
-            schema = await SchemaCache().get(conn, app.key)  # not the shared cache: this may still roll back
-            await load_seed_data(RecordWriter(conn, schema, platform.ctx, user.id, platform.settings), app.data)
-    return {"key": app.key, "version": version}
+        key, version, _ = await install.install(conn, body, platform.ctx, user.id, demo_data=demo_data, scale=0,
+                                                settings=platform.settings)
+    return {"key": key, "version": version}
+
+
+@router.get("/templates")
+async def templates(user: AdminUser) -> list[dict]:
+    return install.gallery()
+
+
+class InstallBody(BaseModel):
+    key: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,39}$", description="another key than the template's")
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    demo_data: bool = False
+    scale: float = Field(default=0.1, gt=0, le=5, description="size of the demo data; 1 is the recipe as written")
+
+
+@router.post("/templates/{template}/install", status_code=201)
+async def install_template(template: str, body: InstallBody, platform: PlatformDep, user: AdminUser) -> dict:
+    doc = install.template(template)
+    if doc is None:
+        raise not_found(f"template {template!r}")
+    doc.update({k: v for k, v in (("key", body.key), ("name", body.name)) if v})
+    async with platform.begin() as conn:
+        key, version, count = await install.install(conn, doc, platform.ctx, user.id, demo_data=body.demo_data,
+                                                    scale=body.scale, settings=platform.settings)
+    return {"key": key, "version": version, "demo_records": count}
 
 
 @router.get("/apps")
@@ -102,6 +123,23 @@ async def put_draft(app: str, platform: PlatformDep, user: AdminUser, body: Any 
     return {"key": app, "saved": True}
 
 
+@router.delete("/apps/{app}/draft", status_code=204)
+async def discard_draft(app: str, platform: PlatformDep, user: AdminUser) -> Response:
+    async with platform.begin() as conn:
+        await lifecycle.discard_draft(conn, app)
+    return Response(status_code=204)
+
+
+@router.post("/apps/{app}/draft/check")
+async def check_draft(app: str, request: Request, platform: PlatformDep, user: AdminUser,
+                      body: Any = Body(...)) -> dict:
+    """Every problem of a working copy, by place, without saving it: the designers check as people edit."""
+    async with platform.engine.connect() as conn:
+        await lifecycle.app_row(conn, app)
+    lang = request_lang(request)
+    return {"problems": [detail(p, lang) for p in lifecycle.draft_problems(app, body)]}
+
+
 @router.post("/apps/{app}/publish")
 async def publish(app: str, platform: PlatformDep, user: AdminUser) -> dict:
     async with platform.begin() as conn:
@@ -124,3 +162,13 @@ async def rollback(app: str, body: RollbackBody, platform: PlatformDep, user: Ad
 async def versions(app: str, platform: PlatformDep, user: AdminUser) -> list[dict]:
     async with platform.engine.connect() as conn:
         return await lifecycle.versions(conn, app)
+
+
+@router.get("/apps/{app}/versions/{version}")
+async def version(app: str, version: int, platform: PlatformDep, user: AdminUser) -> dict:
+    async with platform.engine.connect() as conn:
+        row = await lifecycle.app_row(conn, app)
+        definition = await lifecycle.version_definition(conn, row.id, version)
+    if definition is None:
+        raise ApiError(404, "unknown_version", key=app, version=version)
+    return definition

@@ -89,26 +89,12 @@ def cmd_reset_password(args) -> None:
 
 
 async def _import(engine, settings: Settings, doc, demo_data: bool, scale: float = 1, log=None):
-    """Install the app; with demo data, its seed records (`data`) and then its demo recipe (`demo`), in the same
-    transaction: a recipe that fails leaves nothing behind."""
-    from builder import lifecycle
+    """Install the app (with its seed records and demo recipe when asked) in one transaction."""
+    from builder.install import install
     from engines.form.fields.base import Context
-    from runtime.demo import load_demo
-    from runtime.seed import load_seed_data
-    from runtime.tables import SchemaCache
-    from runtime.write import RecordWriter
 
-    ctx = Context(tz=settings.tz)
     async with engine.begin() as conn:
-        app, _, version = await lifecycle.import_app(conn, doc, ctx, None)
-        count = 0
-        if demo_data and (app.data or app.demo):
-            schema = await SchemaCache().get(conn, app.key)
-            if app.data:
-                count = await load_seed_data(RecordWriter(conn, schema, ctx, None), app.data)
-            if scale > 0:
-                count += sum((await load_demo(conn, schema, ctx, None, scale=scale, log=log, recipe=app.demo)).values())
-    return app.key, version, count
+        return await install(conn, doc, Context(tz=settings.tz), None, demo_data=demo_data, scale=scale, log=log)
 
 
 def _report_problems(e: ProblemsError | ApiError) -> None:

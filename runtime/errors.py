@@ -38,11 +38,11 @@ class ApiError(Exception):
         return {"error": {
             "code": self.code,
             "message": Problem("", self.code, self.params).message(lang),
-            "details": [_detail(p, lang) for p in self.details],
+            "details": [detail(p, lang) for p in self.details],
         }}
 
 
-def _detail(problem: Problem, lang: str) -> dict:
+def detail(problem: Problem, lang: str) -> dict:
     detail = {"path": problem.path, "code": problem.code, "message": problem.message(lang)}
     if "position" in problem.params:  # where in an expression's text, for editors to underline
         detail["position"] = problem.params["position"]

@@ -1,5 +1,6 @@
 import { Route, Routes } from 'react-router-dom';
 import { AuthProvider } from './auth/AuthProvider';
+import { BuilderPage } from './builder/BuilderPage';
 import { RequireAuth } from './auth/RequireAuth';
 import { AppShell } from './components/AppShell';
 import { I18nProvider } from './components/I18nProvider';
@@ -31,6 +32,9 @@ export function AppRoutes() {
           <Route path="dashboards/:dashboard" element={<DashboardPage />} />
         </Route>
         <Route path="tasks" element={<TaskInboxPage />} />
+        <Route path="build/:key" element={<BuilderPage />} />
+        <Route path="build/:key/:section" element={<BuilderPage />} />
+        <Route path="build/:key/:section/:item" element={<BuilderPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -69,6 +69,9 @@ export interface AppDefinition {
 export interface ErrorDetail {
   path: string;
   message: string;
+  code?: string;
+  /** Where in an expression's text the problem is (0-based), for editors to underline. */
+  position?: number;
 }
 
 /** Codes for failures that happen before a server error body is available. */
@@ -143,7 +146,12 @@ function parseErrorBody(status: number, statusText: string, body: unknown): ApiE
     const parsedDetails = Array.isArray(details)
       ? details
           .filter((d): d is Record<string, unknown> => !!d && typeof d === 'object')
-          .map((d) => ({ path: String(d.path ?? ''), message: String(d.message ?? '') }))
+          .map((d) => ({
+            path: String(d.path ?? ''),
+            message: String(d.message ?? ''),
+            ...(typeof d.code === 'string' ? { code: d.code } : {}),
+            ...(typeof d.position === 'number' ? { position: d.position } : {}),
+          }))
       : [];
     return new ApiError(
       status,

@@ -57,6 +57,7 @@ const zhCN = {
   'user.logout': '退出登录',
   'user.admin': '管理员',
 
+  'apps.design': '设计',
   'apps.title': '应用',
   'apps.subtitle': '已安装到本平台的应用',
   'apps.count': '共 {count} 个应用',
@@ -321,6 +322,7 @@ const enUS: Messages = {
   'user.logout': 'Sign out',
   'user.admin': 'Admin',
 
+  'apps.design': 'Design',
   'apps.title': 'Apps',
   'apps.subtitle': 'Apps installed on this platform',
   'apps.count': '{count} app|{count} apps',

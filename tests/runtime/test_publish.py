@@ -217,3 +217,55 @@ async def test_every_field_type_survives_a_change_and_a_rollback(api):
     back = (await api.client.get(f"{records_url('order')}/{order['id']}")).json()
     assert {k: v for k, v in back.items() if k not in ("version", "updated_at")} == \
         {k: v for k, v in order.items() if k not in ("version", "updated_at")}
+
+
+async def test_a_working_copy_is_checked_without_being_saved_and_a_draft_can_be_discarded(api):
+    await api.import_app(BASE)
+    bad = with_fields({"key": "name", "type": "text", "colour": "red"}, {"key": "total", "type": "formula", "expr": "name +"})
+    checked = await api.client.post("/api/apps/crm/draft/check", json=bad)
+    assert checked.status_code == 200
+    problems = checked.json()["problems"]
+    assert [p["path"] for p in problems] == ["/forms/0/fields/0/colour"]  # the schema first, expressions after
+    assert (await api.client.get("/api/apps/crm/draft")).status_code == 404  # nothing saved
+    formula = await api.client.post("/api/apps/crm/draft/check", json=with_fields(
+        {"key": "name", "type": "text"}, {"key": "total", "type": "formula", "expr": "name +"}))
+    [problem] = formula.json()["problems"]
+    assert problem["path"] == "/forms/0/fields/1/expr" and problem["position"] == 6 and problem["message"]
+    good = with_fields(*BASE["forms"][0]["fields"], {"key": "city", "type": "text"})
+    assert (await api.client.post("/api/apps/crm/draft/check", json=good)).json() == {"problems": []}
+    assert (await api.client.post("/api/apps/nope/draft/check", json=good)).status_code == 404
+
+    assert (await api.client.put("/api/apps/crm/draft", json=good)).status_code == 200
+    assert (await api.client.delete("/api/apps/crm/draft")).status_code == 204
+    assert (await api.client.get("/api/apps/crm/draft")).status_code == 404
+    assert (await api.client.delete("/api/apps/crm/draft")).status_code == 404
+
+
+async def test_each_version_reads_back_as_published(api):
+    await api.import_app(BASE)
+    await api.client.put("/api/apps/crm/draft", json=with_fields(*BASE["forms"][0]["fields"], {"key": "city", "type": "text"}))
+    await api.client.post("/api/apps/crm/publish")
+    first = (await api.client.get("/api/apps/crm/versions/1")).json()
+    second = (await api.client.get("/api/apps/crm/versions/2")).json()
+    assert [f["key"] for f in first["forms"][0]["fields"]] == ["name", "score", "phone", "note"]
+    assert [f["key"] for f in second["forms"][0]["fields"]][-1] == "city"
+    missing = await api.client.get("/api/apps/crm/versions/9")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_version"
+
+
+async def test_the_gallery_installs_the_scrm_template_under_another_key_with_demo_data(api):
+    gallery = (await api.client.get("/api/templates")).json()
+    scrm = next(t for t in gallery if t["key"] == "scrm_app")
+    assert scrm["has_demo"] and scrm["counts"]["forms"] >= 20 and scrm["name"]
+    installed = await api.client.post("/api/templates/scrm_app/install",
+                                      json={"key": "shop2", "name": "第二家店", "demo_data": True, "scale": 0.01})
+    assert installed.status_code == 201, installed.text
+    assert installed.json()["key"] == "shop2" and installed.json()["demo_records"] > 0
+    apps = {a["key"]: a["name"] for a in (await api.client.get("/api/apps")).json()}
+    assert apps == {"shop2": "第二家店"}
+    customers = (await api.client.get("/api/apps/shop2/forms/customer/records?page_size=1")).json()
+    assert customers["total"] > 0
+    again = await api.client.post("/api/templates/scrm_app/install", json={"key": "shop2"})
+    assert again.status_code == 409
+    assert (await api.client.post("/api/templates/nope/install", json={})).status_code == 404
+    assert (await api.client.post("/api/templates/scrm_app/install", json={"key": "Bad Key"})).status_code == 422

@@ -32,6 +32,8 @@ export interface VersionInfo {
 
 export interface TemplateInfo {
   key: string;
+  /** The key the app gets unless another is chosen. */
+  app_key: string;
   name: string;
   description: string;
   counts: Record<string, number>;
@@ -87,7 +89,7 @@ export const builderApi = {
   templates(signal?: AbortSignal): Promise<TemplateInfo[]> {
     return request('GET', '/api/templates', { signal });
   },
-  installTemplate(template: string, body: { key?: string; name?: string; demo_data?: boolean }): Promise<{ key: string; version: number }> {
+  installTemplate(template: string, body: { key?: string; name?: string; demo_data?: boolean; scale?: number }): Promise<{ key: string; version: number }> {
     return request('POST', `/api/templates/${enc(template)}/install`, { body });
   },
   listApps(signal?: AbortSignal): Promise<AppSummary[]> {

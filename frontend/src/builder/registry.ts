@@ -7,11 +7,14 @@ import { roleDesigner } from './roles';
 import { ruleDesigner } from './rules';
 import type { Item, SectionDesigner } from './types';
 
+/** Each designer knows its own item shape; the workspace handles them all as plain items. */
+const loose = <T extends Item>(designer: SectionDesigner<T>) => designer as unknown as SectionDesigner<Item>;
+
 export const SECTIONS: SectionDesigner<Item>[] = [
-  formDesigner as unknown as SectionDesigner<Item>,
-  flowDesigner,
-  ruleDesigner,
-  reportDesigner,
-  dashboardDesigner,
-  roleDesigner,
+  loose(formDesigner),
+  loose(flowDesigner),
+  loose(ruleDesigner),
+  loose(reportDesigner),
+  loose(dashboardDesigner),
+  loose(roleDesigner),
 ];

@@ -1,6 +1,7 @@
-import { Breadcrumb, Button, Card, Descriptions, Empty, Result, Skeleton, Table, Tag, Typography } from 'antd';
+import { Breadcrumb, Button, Card, Descriptions, Empty, Result, Skeleton, Space, Table, Tag, Typography } from 'antd';
 import type { TableColumnsType } from 'antd';
-import { ArrowLeftOutlined } from '@ant-design/icons';
+import { ArrowLeftOutlined, EditOutlined } from '@ant-design/icons';
+import { useAuth } from '../auth/context';
 import { Link, useParams } from 'react-router-dom';
 import { api, ApiError, type FieldDefinition, type FormDefinition } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
@@ -49,6 +50,7 @@ function FieldsTable({ fields }: { fields: FieldDefinition[] }) {
 export function AppDetailPage() {
   const { key = '' } = useParams();
   const { t } = useI18n();
+  const { user } = useAuth();
   const { data: app, error, loading, reload } = useAsync((signal) => api.getApp(key, signal), [key]);
 
   const breadcrumb = (
@@ -138,9 +140,16 @@ export function AppDetailPage() {
         title={app.name}
         subtitle={app.description || t('apps.noDescription')}
         extra={
-          <Link to="/">
-            <Button icon={<ArrowLeftOutlined />}>{t('appDetail.back')}</Button>
-          </Link>
+          <Space wrap>
+            {user?.is_admin ? (
+              <Link to={`/build/${encodeURIComponent(app.key)}`}>
+                <Button icon={<EditOutlined />} data-testid="app-design">{t('apps.design')}</Button>
+              </Link>
+            ) : null}
+            <Link to="/">
+              <Button icon={<ArrowLeftOutlined />}>{t('appDetail.back')}</Button>
+            </Link>
+          </Space>
         }
       />
       <Card className="section-card">

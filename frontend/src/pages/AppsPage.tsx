@@ -1,7 +1,9 @@
 import { Button, Card, Col, Empty, Row, Skeleton, Space, Tag, Tooltip, Typography } from 'antd';
-import { ClockCircleOutlined, FileTextOutlined, ReloadOutlined, RightOutlined } from '@ant-design/icons';
+import { ClockCircleOutlined, EditOutlined, FileTextOutlined, ReloadOutlined, RightOutlined } from '@ant-design/icons';
 import dayjs from 'dayjs';
-import { Link } from 'react-router-dom';
+import { Link, useNavigate } from 'react-router-dom';
+import { useAuth } from '../auth/context';
+import { CreateAppButton } from '../builder/CreateApp';
 import { api, type AppSummary } from '../api';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
 import { AppAvatar } from '../components/AppAvatar';
@@ -18,6 +20,8 @@ export function formatTime(value: string | null | undefined): string | null {
 
 function AppCard({ app }: { app: AppSummary }) {
   const { t } = useI18n();
+  const { user } = useAuth();
+  const navigate = useNavigate();
   const published = formatTime(app.published_at);
   const forms = app.forms ?? [];
   return (
@@ -54,6 +58,20 @@ function AppCard({ app }: { app: AppSummary }) {
           <span>
             <ClockCircleOutlined /> {published ? t('apps.publishedAt', { time: published }) : t('apps.notPublished')}
           </span>
+          {user?.is_admin ? (
+            <Button
+              size="small"
+              type="link"
+              icon={<EditOutlined />}
+              data-testid="app-design"
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(`/build/${encodeURIComponent(app.key)}`);
+              }}
+            >
+              {t('apps.design')}
+            </Button>
+          ) : null}
           <RightOutlined className="app-card__arrow" />
         </div>
       </Card>
@@ -63,6 +81,7 @@ function AppCard({ app }: { app: AppSummary }) {
 
 export function AppsPage() {
   const { t } = useI18n();
+  const { user } = useAuth();
   const { data: apps, error, loading, reload } = useAsync((signal) => api.listApps(signal), []);
 
   let body;
@@ -123,9 +142,12 @@ export function AppsPage() {
         title={t('apps.title')}
         subtitle={apps && apps.length > 0 ? `${t('apps.subtitle')} · ${t('apps.count', { count: apps.length })}` : t('apps.subtitle')}
         extra={
-          <Button icon={<ReloadOutlined />} onClick={reload} loading={loading && !!apps} data-testid="apps-reload">
-            {t('apps.reload')}
-          </Button>
+          <Space>
+            <Button icon={<ReloadOutlined />} onClick={reload} loading={loading && !!apps} data-testid="apps-reload">
+              {t('apps.reload')}
+            </Button>
+            {user?.is_admin ? <CreateAppButton /> : null}
+          </Space>
         }
       />
       {body}
