@@ -220,8 +220,10 @@ export const api = {
   listApps(signal?: AbortSignal): Promise<AppSummary[]> {
     return request<AppSummary[]>('GET', '/api/apps', { signal });
   },
-  getApp(key: string, signal?: AbortSignal): Promise<AppDefinition> {
-    return request<AppDefinition>('GET', `/api/apps/${encodeURIComponent(key)}`, { signal });
+  /** The published definition; sections left empty are sent without their key, and come back as empty lists. */
+  async getApp(key: string, signal?: AbortSignal): Promise<AppDefinition> {
+    const app = await request<AppDefinition>('GET', `/api/apps/${encodeURIComponent(key)}`, { signal });
+    return { ...app, forms: app.forms ?? [] };
   },
 };
 

@@ -86,8 +86,9 @@ export function useWorkingCopy(appKey: string): WorkingCopy {
     ])
       .then(([copy, live, versions]) => {
         setCurrentVersion(versions[0]?.version ?? null);
-        const text = JSON.stringify(copy.app);
-        setApp(copy.app);
+        const working = { ...copy.app, forms: copy.app.forms ?? [] }; // the server leaves empty sections out
+        const text = JSON.stringify(working);
+        setApp(working);
         setPublished(live);
         setBaseline(text);
         setHasDraft(copy.fromDraft);
