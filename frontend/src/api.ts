@@ -11,6 +11,8 @@
 import { getStoredLang } from './i18n';
 
 export const TOKEN_STORAGE_KEY = 'nocode.token';
+/** A window event sent when the person acted on a task, so counts elsewhere on the page refresh. */
+export const TASKS_CHANGED = 'nocode:tasks-changed';
 
 // ---------------------------------------------------------------- types
 
@@ -642,8 +644,10 @@ export const runtimeApi = {
   tasks(box: TaskBox, signal?: AbortSignal): Promise<TaskList> {
     return request('GET', `/api/tasks?box=${box}`, { signal });
   },
-  taskAction(id: number, body: TaskActionBody): Promise<FlowInstance> {
-    return request('POST', `/api/tasks/${id}/actions`, { body });
+  async taskAction(id: number, body: TaskActionBody): Promise<FlowInstance> {
+    const instance = await request<FlowInstance>('POST', `/api/tasks/${id}/actions`, { body });
+    window.dispatchEvent(new Event(TASKS_CHANGED));
+    return instance;
   },
   flowInstance(id: number, signal?: AbortSignal): Promise<FlowInstance> {
     return request('GET', `/api/flow-instances/${id}`, { signal });

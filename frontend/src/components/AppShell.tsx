@@ -1,8 +1,9 @@
 import { Avatar, Badge, Button, Divider, Layout, Menu, Space, Tag, Typography } from 'antd';
 import { AppstoreOutlined, CheckSquareOutlined, LogoutOutlined, UserOutlined } from '@ant-design/icons';
+import { useEffect } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth/context';
-import { runtimeApi } from '../api';
+import { runtimeApi, TASKS_CHANGED } from '../api';
 import { useI18n } from '../i18n';
 import { NotificationBell } from '../runtime/NotificationBell';
 import { useAsync } from '../useAsync';
@@ -21,6 +22,16 @@ export function AppShell() {
   const selected = location.pathname === '/' || location.pathname.startsWith('/apps') ? 'apps' : '';
   // the badge refreshes when the person moves between pages (acting on a task lands on another page)
   const tasks = useAsync((signal) => runtimeApi.tasks('todo', signal).catch(() => null), [location.pathname]);
+  // …and when a task is acted on here, and now and then for tasks that arrive from others
+  const reloadTasks = tasks.reload;
+  useEffect(() => {
+    window.addEventListener(TASKS_CHANGED, reloadTasks);
+    const timer = window.setInterval(reloadTasks, 60_000);
+    return () => {
+      window.removeEventListener(TASKS_CHANGED, reloadTasks);
+      window.clearInterval(timer);
+    };
+  }, [reloadTasks]);
   const displayName = user ? user.name || user.username : '';
 
   return (

@@ -34,6 +34,11 @@ import { ViewSwitcher } from './views/ViewSwitcher';
 const UNSORTABLE = new Set(['subtable', 'multi_select', 'tags', 'attachment', 'image', 'signature', 'address',
   'location', 'rich_text']);
 const PAGE_SIZE = 20;
+const PAGE_SIZES = [20, 50, 100, 200, 500];
+// from this many rows a page draws only the rows in sight (the server pages at most 500 at a time)
+const VIRTUAL_FROM = 100;
+const VIRTUAL_HEIGHT = 640;
+const VIRTUAL_COLUMN = 160; // a virtual table needs fixed column widths
 // boards, calendars, galleries, timelines and trees show the records at once, up to the API's page limit
 const VIEW_LIMIT = 500;
 
@@ -53,6 +58,8 @@ export function RecordListPage() {
   const filter = params.get('filter') ?? '';
   const sort = params.get('sort') ?? '';
   const page = Number(params.get('page') ?? '1') || 1;
+  const sizeParam = Number(params.get('size'));
+  const pageSize = PAGE_SIZES.includes(sizeParam) ? sizeParam : PAGE_SIZE;
   const opened = params.get('record');
   const creating = params.get('new') === '1';
   const [selected, setSelected] = useState<number[]>([]);
@@ -89,10 +96,10 @@ export function RecordListPage() {
 
   const list = useAsync(
     (signal) => (ready ? runtimeApi.listRecords(app.key, formKey, {
-      page: renderer ? 1 : page, page_size: renderer ? VIEW_LIMIT : PAGE_SIZE, q: q || undefined, sort: listSort,
+      page: renderer ? 1 : page, page_size: renderer ? VIEW_LIMIT : pageSize, q: q || undefined, sort: listSort,
       filter: listFilter,
     }, signal) : new Promise<never>(() => {})),
-    [app.key, formKey, page, q, listSort, listFilter, ready, !!renderer],
+    [app.key, formKey, page, pageSize, q, listSort, listFilter, ready, !!renderer],
   );
   const userId = typeof me?.id === 'number' ? me.id : null;
   const scope = useMemo(() => exprScope(app, formKey, userId), [app, formKey, userId]);
@@ -136,7 +143,10 @@ export function RecordListPage() {
   const onTableChange: TableProps<Row>['onChange'] = (pagination, _filters, sorter) => {
     const one = Array.isArray(sorter) ? sorter[0] : sorter;
     const nextSort = one?.order ? `${one.order === 'descend' ? '-' : ''}${String(one.columnKey)}` : '';
-    update({ sort: nextSort, page: String(nextSort !== sort ? 1 : pagination.current ?? 1) });
+    const nextSize = pagination.pageSize ?? pageSize;
+    const restart = nextSort !== sort || nextSize !== pageSize;
+    update({ sort: nextSort, page: String(restart ? 1 : pagination.current ?? 1),
+      size: nextSize === PAGE_SIZE ? null : String(nextSize) });
   };
 
   const removeSelected = async () => {
@@ -173,6 +183,7 @@ export function RecordListPage() {
       children: g.records,
     }))
     : items;
+  const virtual = pageSize > VIRTUAL_FROM && !groupField;
   const open = (id: number) => update({ record: String(id) });
   const selectView = (key: string) => update({ view: key, page: null, sort: null });
   const snapshot = () => {
@@ -274,8 +285,8 @@ export function RecordListPage() {
                 </Card>
               )}
             />
-            {total > PAGE_SIZE ? (
-              <Pagination simple current={page} pageSize={PAGE_SIZE} total={total} className="rt-list__pager"
+            {total > pageSize ? (
+              <Pagination simple current={page} pageSize={pageSize} total={total} className="rt-list__pager"
                 onChange={(p) => update({ page: String(p) })} />
             ) : null}
           </>
@@ -285,7 +296,7 @@ export function RecordListPage() {
             rowKey="id"
             size="middle"
             loading={list.loading}
-            columns={columns}
+            columns={virtual ? columns.map((c) => ({ ...c, width: VIRTUAL_COLUMN })) : columns}
             dataSource={rows}
             expandable={groupField ? {
               expandedRowKeys: rows.map((r) => r.id).filter((id) => !collapsed.has(id)),
@@ -295,9 +306,11 @@ export function RecordListPage() {
                 return next;
               }),
             } : undefined}
-            scroll={{ x: 'max-content' }}
+            virtual={virtual}
+            scroll={virtual ? { x: columns.length * VIRTUAL_COLUMN + 48, y: VIRTUAL_HEIGHT } : { x: 'max-content' }}
             onChange={onTableChange}
             rowSelection={access.can('delete') && !groupField ? {
+              columnWidth: 48,
               selectedRowKeys: selected,
               onChange: (keys) => setSelected(keys.map(Number)),
             } : undefined}
@@ -307,7 +320,7 @@ export function RecordListPage() {
               return { onClick: () => open(record.id), className: 'rt-row-link',
                 style: color ? { background: tint(color) } : undefined, 'data-color': color } as object;
             }}
-            pagination={{ current: page, pageSize: PAGE_SIZE, total, showSizeChanger: false,
+            pagination={{ current: page, pageSize, total, showSizeChanger: true, pageSizeOptions: PAGE_SIZES,
               showTotal: (n) => t('rt.list.total', { count: n }) }}
             locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('rt.list.empty')} /> }}
           />

@@ -306,8 +306,11 @@ describe('runtime: task inbox', () => {
       assignee: 1, form: 'order', record_id: 4, initiator: 2, instance_status: 'running',
       created_at: '2026-11-20T01:00:00Z', due_at: null, decided_at: null, decided_by: null, comment: null,
     };
+    let acted = false;
     const calls = mockFetch(routes({
-      'GET /api/tasks': { body: { ...NO_TASKS, items: [task], counts: { todo: 1, done: 5, cc: 2 } } },
+      'GET /api/tasks': () => ({ body: acted
+        ? { ...NO_TASKS, items: [], counts: { todo: 0, done: 6, cc: 2 } }
+        : { ...NO_TASKS, items: [task], counts: { todo: 1, done: 5, cc: 2 } } }),
       'GET /api/flow-instances/3': { body: {
         id: 3, app: 'shop', flow: 'refund', name: '退款审批', version: 2, status: 'running', initiator: 2,
         form: 'order', record_id: 4, started_at: '2026-11-20T01:00:00Z', ended_at: null,
@@ -317,10 +320,14 @@ describe('runtime: task inbox', () => {
         history: [
           { seq: 1, at: '2026-11-20T01:00:00Z', node: 'start', action: 'started', by: 2, task: null, detail: {} }],
       } },
-      'POST /api/tasks/7/actions': { body: {} },
+      'POST /api/tasks/7/actions': () => {
+        acted = true;
+        return { body: {} };
+      },
     }));
     renderApp('/tasks');
     expect(await screen.findByTestId('box-done')).toHaveTextContent('5');
+    await waitFor(() => expect(screen.getByTestId('nav-tasks')).toHaveTextContent('1'));
     await user.click(await screen.findByTestId('task-item'));
     const drawer = await screen.findByTestId('task-drawer');
     expect(await within(drawer).findByText('¥88.00')).toBeInTheDocument();
@@ -329,6 +336,8 @@ describe('runtime: task inbox', () => {
     await user.click(within(drawer).getByTestId('task-submit'));
     await waitFor(() => expect(calls.find((c) => c.method === 'POST')?.body)
       .toEqual({ action: 'approve', comment: '同意退款' }));
+    // the header's to-do badge follows without leaving the page
+    await waitFor(() => expect(screen.getByTestId('nav-tasks')).not.toHaveTextContent('1'));
   });
 });
 
