@@ -1,8 +1,8 @@
-import { JsonDesigner } from '../JsonDesigner';
-import type { Item, SectionDesigner } from '../types';
+import type { SectionDesigner } from '../types';
+import { RoleDesigner, type RoleItem } from './RoleDesigner';
 
-export const roleDesigner: SectionDesigner = {
+export const roleDesigner: SectionDesigner<RoleItem> = {
   section: 'roles',
-  blank: (_app, key, name): Item => ({ key, name, permissions: [] }),
-  Designer: JsonDesigner,
+  blank: (_app, key, name): RoleItem => ({ key, name, permissions: [] }),
+  Designer: RoleDesigner,
 };

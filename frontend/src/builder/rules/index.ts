@@ -1,8 +1,9 @@
-import { JsonDesigner } from '../JsonDesigner';
-import type { Item, SectionDesigner } from '../types';
+import type { SectionDesigner } from '../types';
+import { RuleDesigner, type RuleItem } from './RuleDesigner';
 
-export const ruleDesigner: SectionDesigner = {
+export const ruleDesigner: SectionDesigner<RuleItem> = {
   section: 'rules',
-  blank: (app, key, name): Item => ({ key, name, form: app.forms[0]?.key ?? '', on: ['created', 'updated'], when: 'TRUE', then: [] }),
-  Designer: JsonDesigner,
+  // no `when`: a new rule holds for every record until conditions are added (and opens in the condition builder)
+  blank: (app, key, name): RuleItem => ({ key, name, form: app.forms[0]?.key ?? '', on: ['created', 'updated'], then: [] }),
+  Designer: RuleDesigner,
 };
