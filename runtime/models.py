@@ -330,6 +330,8 @@ notifications = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE")),
     Column("instance_id", BigInteger),
+    Column("form", String(40)),  # the record a notification is about, when it is about one (migration 0016)
+    Column("record_id", BigInteger),
     Column("reason", String(40), nullable=False),  # message, cc, remind, urge, escalated, returned…
     Column("channel", String(20), nullable=False, server_default="in_app"),
     Column("title", String(500)),

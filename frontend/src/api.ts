@@ -358,6 +358,9 @@ export interface Notification {
   id: number;
   app: string | null;
   instance: number | null;
+  /** The record it is about (a mention on a comment). */
+  form?: string | null;
+  record?: number | null;
   reason: string;
   channel: string;
   title: string | null;

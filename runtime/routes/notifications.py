@@ -34,7 +34,8 @@ async def list_notifications(platform: PlatformDep, user: CurrentUser, unread: b
             .where(*where).order_by(notifications.c.id.desc()).offset((page - 1) * page_size).limit(page_size)
         )).all()
     return {"unread": count, "total": total, "page": page, "page_size": page_size, "items": [
-        {"id": r.id, "app": r.app_key, "instance": r.instance_id, "reason": r.reason, "channel": r.channel,
+        {"id": r.id, "app": r.app_key, "instance": r.instance_id, "form": r.form, "record": r.record_id,
+         "reason": r.reason, "channel": r.channel,
          "title": r.title, "text": r.text, "created_at": _iso(r.created_at), "read_at": _iso(r.read_at)}
         for r in rows]}
 

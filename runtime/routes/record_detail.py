@@ -162,7 +162,8 @@ async def add_comment(app: str, form: str, record_id: RecordId, request: Request
         others = [person for person in mentions if person != user.id]
         if others:
             await conn.execute(insert(notifications), [
-                {"user_id": person, "app_id": schema.app_id, "reason": "mention", "channel": "in_app",
+                {"user_id": person, "app_id": schema.app_id, "form": form, "record_id": record_id,
+                 "reason": "mention", "channel": "in_app",
                  "title": title[:500], "text": text, "created_at": now} for person in others])
     return {"id": comment_id, "text": text, "created_at": iso(now, platform.ctx),
             "user": {"id": user.id, "name": user.name}, "can_delete": True,

@@ -27,6 +27,7 @@ async def test_a_mention_notifies_and_the_readers_see_the_comments(api):
     assert note.reason == "mention" and "张三" in note.title and note.text == "请跟进 @Sales"
     inbox = (await api.client.get("/api/notifications", headers=as_sales)).json()
     assert inbox["unread"] == 1 and inbox["items"][0]["reason"] == "mention"
+    assert (inbox["items"][0]["form"], inbox["items"][0]["record"]) == ("customer", 1)  # the bell opens the record
     reply = await api.client.post(url("customer", "/1/comments"), json={"text": "收到"}, headers=as_sales)
     assert reply.status_code == 201, reply.text
     listed = await api.client.get(url("customer", "/1/comments"), headers=as_sales)

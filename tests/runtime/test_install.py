@@ -236,12 +236,13 @@ def test_install_with_sqlite_runs_jobs_in_the_api_and_upgrades_with_a_backup(tmp
         service.stop()
 
     # an older database: `nocode upgrade` backs it up before it migrates
-    from sqlalchemy import create_engine, text
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from runtime.migrate import _config
     engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'nocode.db'}")
-    with engine.begin() as conn:
-        for table in ("worker_heartbeats", "saved_views", "record_comments"):  # made after 0012
-            conn.execute(text(f"DROP TABLE {table}"))
-        conn.execute(text("UPDATE alembic_version SET version_num = '0012'"))
+    with engine.begin() as conn:  # the migrations' own downgrades take the database back to 0012
+        command.downgrade(_config(conn), "0012")
     engine.dispose()
     upgraded = nocode("upgrade", "--config", str(config))
     assert upgraded.returncode == 0, upgraded.stderr

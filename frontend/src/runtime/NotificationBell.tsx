@@ -46,7 +46,9 @@ export function NotificationBell() {
               if (!n.read_at) await runtimeApi.readNotification(n.id).catch(() => undefined);
               setOpen(false);
               setTick((x) => x + 1);
-              if (n.instance) navigate('/tasks');
+              if (n.app && n.form && n.record) {
+                navigate(`/apps/${encodeURIComponent(n.app)}/forms/${encodeURIComponent(n.form)}?record=${n.record}`);
+              } else if (n.instance) navigate('/tasks');
             }}
           >
             <List.Item.Meta

@@ -13,7 +13,7 @@ import { runtimeApi, type FormDefinition, type RecordData } from '../api';
 import { ApiErrorAlert, errorMessage } from '../components/ApiErrorAlert';
 import { useI18n } from '../i18n';
 import { useAsync } from '../useAsync';
-import { formAccess } from './access';
+import { useFormAccess, type FormAccess } from './access';
 import { useRuntime } from './context';
 import {
   fieldLabel, fieldsOf, LAYOUT_TYPES, recordTitle, renderValue, shownAs, valueText, wallTime,
@@ -39,6 +39,7 @@ export interface RecordDrawerProps {
 
 export function RecordDrawer({ form, recordId, onClose, onChanged }: RecordDrawerProps) {
   const { app, me } = useRuntime();
+  const access = useFormAccess(app, me, form.key);
   const { t } = useI18n();
   const screens = Grid.useBreakpoint();
   const narrow = screens.md === false;
@@ -74,7 +75,7 @@ export function RecordDrawer({ form, recordId, onClose, onChanged }: RecordDrawe
           onSaved={(saved) => { setEditing(false); loaded.reload(); onChanged(saved); }} />
       ) : (
         <RecordView form={form} record={record} onEdit={() => setEditing(true)} onChanged={onChanged}
-          access={formAccess(app, me, form.key)} />
+          access={access} />
       )}
     </Drawer>
   );
@@ -85,7 +86,7 @@ function RecordView({ form, record, onEdit, onChanged, access }: {
   record: RecordData;
   onEdit: () => void;
   onChanged: (record: RecordData | null) => void;
-  access: ReturnType<typeof formAccess>;
+  access: FormAccess;
 }) {
   const { app } = useRuntime();
   const { t, lang } = useI18n();

@@ -85,9 +85,10 @@ export function RecordForm({ form: definition, record, onSaved, onCancel }: Reco
   };
   const linked = linkageState(rules, payloadOf(values), scope);
 
-  const editable = (f: FieldDef) =>
+  // `parent`: the sub-table a field sits in (the server names such fields "lines.price")
+  const editable = (f: FieldDef, parent?: string) =>
     (FIELD_WIDGETS[f.type] !== undefined || f.type === 'subtable') && !COMPUTED_TYPES.has(f.type) &&
-    !SYSTEM_KEYS.has(f.key) && !f.readonly && !access.readonly.has(f.key);
+    !SYSTEM_KEYS.has(f.key) && !f.readonly && !access.readonly.has(parent ? `${parent}.${f.key}` : f.key);
 
   const reload = async () => {
     if (!current) return;
@@ -107,6 +108,11 @@ export function RecordForm({ form: definition, record, onSaved, onCancel }: Reco
       const value = all[f.key];
       if (!current && (value === undefined || value === null)) continue;
       body[f.key] = payloadValue(f, value ?? null);
+      if (f.type === 'subtable' && Array.isArray(body[f.key])) {  // rows carry only what this person may change
+        const closed = (f.fields ?? []).filter((c) => !editable(c, f.key)).map((c) => c.key);
+        body[f.key] = (body[f.key] as Record<string, unknown>[]).map((row) =>
+          Object.fromEntries(Object.entries(row).filter(([key]) => !closed.includes(key))));
+      }
     }
     setSaving(true);
     setUnplaced(null);
@@ -134,7 +140,8 @@ export function RecordForm({ form: definition, record, onSaved, onCancel }: Reco
     }
   };
 
-  const item = (f: FieldDef, name: (string | number)[], state: LinkageState, rowValue?: Record<string, unknown>) => {
+  const item = (f: FieldDef, name: (string | number)[], state: LinkageState, rowValue?: Record<string, unknown>,
+    parent?: string) => {
     const label = fieldLabel(f);
     if (LAYOUT_TYPES.has(f.type)) {
       return f.type === 'divider'
@@ -142,10 +149,10 @@ export function RecordForm({ form: definition, record, onSaved, onCancel }: Reco
         : <Typography.Paragraph type="secondary">{String(f.text ?? f.label ?? '')}</Typography.Paragraph>;
     }
     const source = rowValue ?? values;
-    if (!editable(f)) {
+    if (!editable(f, parent)) {
       return (
         <Form.Item label={label} tooltip={f.description} data-field={name.join('.')}>
-          <div className="rt-readonly" data-testid={`readonly-${f.key}`}>
+          <div className="rt-readonly" data-testid={`readonly-${parent ? `${parent}.` : ''}${f.key}`}>
             {renderValue(f, source[f.key], lang)}
           </div>
         </Form.Item>
@@ -190,7 +197,7 @@ export function RecordForm({ form: definition, record, onSaved, onCancel }: Reco
                     <Row gutter={12}>
                       {children.filter((c) => !rowState.hidden.has(c.key)).map((c) => (
                         <Col key={c.key} xs={24} sm={12} lg={8}>
-                          {item(c, [row.name, c.key], rowState, rowValue)}
+                          {item(c, [row.name, c.key], rowState, rowValue, f.key)}
                         </Col>
                       ))}
                     </Row>

@@ -18,7 +18,7 @@ import { ApiErrorAlert, errorMessage } from '../components/ApiErrorAlert';
 import { PageHeader } from '../components/PageHeader';
 import { useI18n } from '../i18n';
 import { useAsync } from '../useAsync';
-import { formAccess } from './access';
+import { useFormAccess } from './access';
 import { findForm, useRuntime } from './context';
 import {
   fieldLabel, fieldsOf, LAYOUT_TYPES, recordTitle, renderValue, shownAs, valueText, type FieldDef,
@@ -53,7 +53,7 @@ export function RecordListPage() {
   const narrow = screens.md === false;
   const [params, setParams] = useSearchParams();
   const definition = findForm(app, formKey);
-  const access = formAccess(app, me, formKey);
+  const access = useFormAccess(app, me, formKey);
   const q = params.get('q') ?? '';
   const filter = params.get('filter') ?? '';
   const sort = params.get('sort') ?? '';

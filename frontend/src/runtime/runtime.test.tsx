@@ -257,6 +257,24 @@ describe('runtime: record form', () => {
     expect(post?.body).toMatchObject({ status: 'refunded', refund_reason: 'x', lines: [{}] });
   });
 
+  it('greys the sub-table fields the server says are read-only and leaves them out of the write', async () => {
+    const user = userEvent.setup();
+    const me = { ...CLERK_ME, roles: [{ app: 'shop', roles: ['clerk'] }] };
+    const calls = mockFetch(routes({
+      'GET /api/apps/shop/forms/order/access': { body: { ops: ['read', 'create', 'update'], hidden: [], readonly: ['lines.price'] } },
+      'GET /api/apps/shop/forms/order/records': { body: { items: [], total: 0, page: 1, page_size: 20 } },
+      'POST /api/apps/shop/forms/order/records': { status: 201, body: { id: 3, version: 1 } },
+    }, me));
+    renderApp('/apps/shop/forms/order?new=1');
+    const form = await screen.findByTestId('record-form');
+    await user.click(await within(form).findByTestId('add-row-lines'));
+    expect(await within(form).findByTestId('readonly-lines.price')).toBeInTheDocument();
+    await user.type(form.querySelector('#lines_0_qty') as HTMLElement, '2');
+    await user.click(screen.getByTestId('record-save'));
+    await waitFor(() => expect(calls.find((c) => c.method === 'POST')?.body).toMatchObject({ lines: [{ qty: 2 }] }));
+    expect((calls.find((c) => c.method === 'POST')?.body as { lines: object[] }).lines[0]).not.toHaveProperty('price');
+  });
+
   it('offers a reload when the record was changed by someone else (409)', async () => {
     const user = userEvent.setup();
     let version = 3;
@@ -413,5 +431,19 @@ describe('runtime: dashboards and notifications', () => {
     await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.path === '/api/notifications/4/read'))
       .toBe(true));
     await waitFor(() => expect(bell).not.toHaveTextContent('1'));
+  });
+
+  it('opens the record a mention is about', async () => {
+    const user = userEvent.setup();
+    mockFetch(routes({
+      'GET /api/notifications': { body: { unread: 1, total: 1, page: 1, page_size: 20, items: [
+        { id: 5, app: 'shop', instance: null, form: 'customer', record: 2, reason: 'mention', channel: 'in_app',
+          title: '小王 在「客户·李四」的评论中提到了你', text: '请跟进', created_at: '2026-11-20T01:00:00Z', read_at: null }] } },
+      'POST /api/notifications/5/read': { body: { id: 5, read: true } },
+    }));
+    renderApp('/');
+    await user.click(await screen.findByTestId('bell'));
+    await user.click(await screen.findByText('小王 在「客户·李四」的评论中提到了你'));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/apps/shop/forms/customer'));
   });
 });
