@@ -259,10 +259,16 @@ def output_columns(report: ReportDef, paths: dict[str, Path]) -> list[dict]:
             column["bucket"] = d.bucket
         out.append(column)
     # `agg` tells the pivot chart which subtotals may be added up (sum, count) and which may not (avg, distinct)
-    out += [{"key": m.as_, "label": m.label or m.as_, "type": "number", "role": "measure", "agg": m.agg}
-            for m in report.measures]
-    out += [{"key": m.as_, "label": m.label or m.as_, "type": "number", "role": "metric"} for m in report.metrics]
+    for m in report.measures:
+        out.append(_formatted({"key": m.as_, "label": m.label or m.as_, "type": "number", "role": "measure",
+                               "agg": m.agg}, m.format or ("percent" if m.agg == "repeat_rate" else None)))
+    out += [_formatted({"key": m.as_, "label": m.label or m.as_, "type": "number", "role": "metric"}, m.format)
+            for m in report.metrics]
     return out
+
+
+def _formatted(column: dict, number_format: str | None) -> dict:
+    return {**column, "format": number_format} if number_format else column
 
 
 def quote(text: str) -> str:

@@ -18,6 +18,8 @@ AGGREGATIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "repeat_r
 BUCKETS = ("day", "week", "month", "quarter", "year")
 Agg = Literal["count", "count_distinct", "sum", "avg", "min", "max", "repeat_rate"]
 Bucket = Literal["day", "week", "month", "quarter", "year"]
+# how a number prints: a fraction as a percentage (0.125 → 12.5%), an amount of money (¥1,234.50)
+NumberFormat = Literal["percent", "money"]
 SOURCE = r"^[a-z][a-z0-9_]{0,39}(\.[a-z][a-z0-9_]{0,39})?$"  # a form, or form.subtable
 PATH = r"^[a-z][a-z0-9_]{0,39}(\.[a-z][a-z0-9_]{0,39}){0,3}$"
 
@@ -51,6 +53,7 @@ class MeasureDef(BaseModel):
                                description="only the records meeting this condition count")
     within_days: int | None = Field(default=None, ge=1, le=3650)
     date: str | None = Field(default=None, pattern=PATH, description="repeat_rate within_days: the purchase date")
+    format: NumberFormat | None = Field(default=None, description="percent (repeat_rate's own) or money")
 
 
 class MetricDef(BaseModel):
@@ -61,6 +64,7 @@ class MetricDef(BaseModel):
     expr: str = Field(min_length=1, max_length=4000)
     label: str | None = Field(default=None, max_length=100)
     along: str | None = Field(default=None, pattern=KEY_PATTERN)
+    format: NumberFormat | None = Field(default=None, description="percent for shares and rates, or money")
 
 
 class SortDef(BaseModel):

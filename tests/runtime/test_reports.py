@@ -409,3 +409,18 @@ async def test_tags_and_multi_select_as_dimensions(api):
                 gmv[tag] = gmv.get(tag, 0) + amount
     assert {r["tag"]: r["gmv"] for r in by_tag["rows"]} == gmv
     assert ids["wang"] is not None
+
+
+async def test_shares_and_rates_print_as_percentages_and_amounts_as_money(api):
+    await seed(api)
+    answer = await preview(api, dimensions=[{"field": "leader", "as": "leader"}],
+                           measures=[{"agg": "sum", "field": "amount", "as": "gmv", "format": "money"},
+                                     {"agg": "repeat_rate", "field": "customer", "as": "repeat"}],
+                           metrics=[{"as": "share", "expr": "gmv / TOTAL(gmv)", "format": "percent"},
+                                    {"as": "plain", "expr": "gmv / 2"}],
+                           chart={"type": "table"})
+    formats = {c["key"]: c.get("format") for c in answer["columns"]}
+    assert formats == {"leader": None, "gmv": "money", "repeat": "percent", "share": "percent", "plain": None}
+    assert {c["key"]: c.get("format") for c in answer["chart"]["columns"]}["share"] == "percent"
+    refused = await api.client.post(PREVIEW, json=report(metrics=[{"as": "x", "expr": "1", "format": "permille"}]))
+    assert refused.status_code == 422 and refused.json()["error"]["details"][0]["path"] == "/metrics/0/format"

@@ -50,7 +50,8 @@ class Columns:
     def head(self, key: str) -> dict:
         """What the page needs to title and format a column."""
         column = self.by_key.get(key, {})
-        return {"key": key, "label": self.label(key), "type": column.get("type"), "role": column.get("role")}
+        head = {"key": key, "label": self.label(key), "type": column.get("type"), "role": column.get("role")}
+        return {**head, "format": column["format"]} if column.get("format") else head
 
     def ordered(self, key: str) -> bool:
         column = self.by_key.get(key, {})

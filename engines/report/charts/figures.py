@@ -54,6 +54,8 @@ class Kpi(ChartType):
     def draw(self, chart: Any, spec: dict, data: Data) -> dict:
         key, before, x = spec["value"], spec["previous"], spec["x"]
         payload: dict = {"label": data.columns.label(key), "value_type": data.columns.type(key)}
+        if data.columns.head(key).get("format"):
+            payload["format"] = data.columns.head(key)["format"]
         if x:
             rows = sorted((r for r in data.rows if r.get(x) not in (None, "")), key=lambda r: order_key(r.get(x)))
             current = rows[-1] if rows else {}

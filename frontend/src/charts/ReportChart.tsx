@@ -8,7 +8,7 @@ import type { TableColumnsType } from 'antd';
 import { ArrowDownOutlined, ArrowUpOutlined } from '@ant-design/icons';
 import { useI18n, type Lang } from '../i18n';
 import { EChart } from './EChart';
-import { cellText, formatChange, formatNumber, formatPercent } from './format';
+import { cellText, formatChange, formatNumber, formatPercent, formatValue } from './format';
 import { chartLabel } from './labels';
 import { leafColumns, pivotLayout, type PivotColumn, type PivotRow } from './pivot';
 import {
@@ -77,7 +77,7 @@ function ChartTable({ table, lang, onDrill }: PartProps & { table: TablePayload 
     key: column.key,
     title: column.label,
     align: numeric(column.role) ? 'right' : 'left',
-    render: (_, row) => cellText(row[column.key], lang),
+    render: (_, row) => cellText(row[column.key], lang, column.format),
   }));
   const totals = table.totals;
   const rows: TableRow[] = table.rows.map((row, index) => ({ ...row, __key: index }));
@@ -98,7 +98,7 @@ function ChartTable({ table, lang, onDrill }: PartProps & { table: TablePayload 
                   <Table.Summary.Cell key={column.key} index={i} align={numeric(column.role) ? 'right' : 'left'}>
                     {i === 0 && !(column.key in totals)
                       ? chartLabel(lang, 'total')
-                      : cellText(totals[column.key], lang)}
+                      : cellText(totals[column.key], lang, column.format)}
                   </Table.Summary.Cell>
                 ))}
               </Table.Summary.Row>
@@ -166,13 +166,13 @@ function KpiCard({ kpi, lang, onDrill }: PartProps & { kpi: KpiPayload }) {
     >
       <Statistic
         title={kpi.period ? `${kpi.label} · ${kpi.period}` : kpi.label}
-        value={kpi.value === null ? '—' : formatNumber(kpi.value, lang)}
+        value={kpi.value === null ? '—' : formatValue(kpi.value, lang, kpi.format)}
       />
       {change && (
         <Typography.Text type={kpi.change! > 0 ? 'success' : kpi.change! < 0 ? 'danger' : 'secondary'}>
           {kpi.change! > 0 ? <ArrowUpOutlined /> : kpi.change! < 0 ? <ArrowDownOutlined /> : null} {change}{' '}
           <Typography.Text type="secondary">
-            {against} {formatNumber(kpi.previous, lang)}
+            {against} {formatValue(kpi.previous, lang, kpi.format)}
           </Typography.Text>
         </Typography.Text>
       )}
@@ -195,13 +195,13 @@ function RankingList({ ranking, lang, onDrill }: PartProps & { ranking: RankingP
       key: 'value',
       title: ranking.value.label,
       align: 'right',
-      render: (_, item) => formatNumber(item.value, lang),
+      render: (_, item) => formatValue(item.value, lang, ranking.value.format),
     },
     ...ranking.others.map((other) => ({
       key: other.key,
       title: other.label,
       align: 'right' as const,
-      render: (_: unknown, item: Row) => formatNumber(item.values[other.key], lang),
+      render: (_: unknown, item: Row) => formatValue(item.values[other.key], lang, other.format),
     })),
   ];
   return (

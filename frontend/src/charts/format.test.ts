@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { drillOf } from './EChart';
-import { cellText, formatChange, formatNumber, formatPercent } from './format';
+import { cellText, formatChange, formatNumber, formatPercent, formatValue } from './format';
 import { CHART_KINDS, chartKind } from './registry';
 
 describe('chart formatting', () => {
@@ -42,5 +42,15 @@ describe('chart registry', () => {
     expect(drillOf(5200.5)).toBeUndefined();
     expect(drillOf([1, 0, 12])).toBeUndefined();
     expect(drillOf({ value: 1, drill: '' })).toBeUndefined();
+  });
+});
+
+describe('number formats asked for by a report column', () => {
+  it('prints fractions as percentages and money with two decimals', () => {
+    expect(formatValue(0.125, 'zh-CN', 'percent')).toBe('12.5%');
+    expect(formatValue(1234.5, 'zh-CN', 'money')).toBe('¥1,234.50');
+    expect(formatValue(1234.5, 'zh-CN')).toBe('1,234.5');
+    expect(formatValue(null, 'zh-CN', 'money')).toBe('');
+    expect(cellText(0.5, 'en-US', 'percent')).toBe('50.0%');
   });
 });

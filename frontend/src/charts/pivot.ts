@@ -1,6 +1,6 @@
 /** A pivot payload laid out as table columns (nested under column headers) and rows, with a totals row. */
 import type { Lang } from '../i18n';
-import { formatNumber } from './format';
+import { formatValue } from './format';
 import { chartLabel } from './labels';
 import type { PivotPayload } from './types';
 
@@ -58,11 +58,11 @@ export function pivotLayout(pivot: PivotPayload, lang: Lang): PivotLayout {
     const drill: Record<string, string> = {};
     header.forEach((text, i) => (cells[rowKey(i)] = text));
     pivot.cells[r].forEach((cell, c) => {
-      measures.forEach((_, m) => (cells[cellKey(c, m)] = formatNumber(cell?.[m], lang)));
+      measures.forEach((_, m) => (cells[cellKey(c, m)] = formatValue(cell?.[m], lang, measures[m].format)));
       const filter = pivot.drill?.[r]?.[c];
       if (filter) measures.forEach((_, m) => (drill[cellKey(c, m)] = filter));
     });
-    pivot.row_totals?.[r].forEach((value, m) => (cells[totalKey(m)] = formatNumber(value, lang)));
+    pivot.row_totals?.[r].forEach((value, m) => (cells[totalKey(m)] = formatValue(value, lang, measures[m].format)));
     return { key: `${r}:${header.join('\u0001')}`, cells, drill };
   });
 
@@ -73,9 +73,9 @@ export function pivotLayout(pivot: PivotPayload, lang: Lang): PivotLayout {
     const line = summary;
     pivot.column_totals.forEach((totals, c) =>
       // one column and no row totals: its total is the grand total, which the report itself computed
-      (single ? pivot.grand_total ?? totals : totals).forEach((v, m) => (line[cellKey(c, m)] = formatNumber(v, lang))),
+      (single ? pivot.grand_total ?? totals : totals).forEach((v, m) => (line[cellKey(c, m)] = formatValue(v, lang, measures[m].format))),
     );
-    if (pivot.row_totals) pivot.grand_total?.forEach((v, m) => (line[totalKey(m)] = formatNumber(v, lang)));
+    if (pivot.row_totals) pivot.grand_total?.forEach((v, m) => (line[totalKey(m)] = formatValue(v, lang, measures[m].format)));
   }
   return { columns, rows, summary };
 }

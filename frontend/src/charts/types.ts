@@ -16,7 +16,11 @@ export interface ColumnHead {
   label: string;
   type: string | null;
   role: 'dimension' | 'measure' | 'metric' | null;
+  /** How the report asks its numbers to print. */
+  format?: NumberFormat;
 }
+
+export type NumberFormat = 'percent' | 'money';
 
 interface Titled {
   /** The chart's own title, when the report sets one. */
@@ -59,6 +63,7 @@ export interface KpiPayload extends Titled {
   type: 'kpi';
   label: string;
   value_type: string | null;
+  format?: NumberFormat;
   value: number | null;
   previous: number | null;
   /** relative change: 0.25 is +25 % */
