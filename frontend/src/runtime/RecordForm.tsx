@@ -244,10 +244,13 @@ export function RecordForm({ form: definition, record, onSaved, onCancel }: Reco
       ) : null}
       <Row gutter={16}>
         {fields.filter((f) => !linked.hidden.has(f.key)).map((f) => {
+          // `width`: quarters of a row the designer gave the field; else wide types a row, others half
           const full = !wide || f.type === 'subtable' || f.type === 'long_text' || LAYOUT_TYPES.has(f.type) ||
             f.type === 'rich_text' || f.type === 'address';
+          const quarters = typeof f.width === 'number' && f.width >= 1 && f.width <= 4 ? f.width : null;
+          const span = !wide ? 24 : quarters ? quarters * 6 : full ? 24 : 12;
           return (
-            <Col key={f.key} span={full ? 24 : 12}>
+            <Col key={f.key} span={span}>
               {f.type === 'subtable' ? subtable(f) : item(f, [f.key], linked)}
             </Col>
           );

@@ -257,6 +257,24 @@ describe('runtime: record form', () => {
     expect(post?.body).toMatchObject({ status: 'refunded', refund_reason: 'x', lines: [{}] });
   });
 
+  it('lays fields out by the quarters of a row the designer gave them', async () => {
+    const widths = { ...SHOP, forms: SHOP.forms.map((f) => (f.key !== 'customer' ? f : {
+      ...f, fields: f.fields.map((field) => (field.key === 'name' ? { ...field, width: 4 } : field.key === 'credit'
+        ? { ...field, width: 1 } : field)) })) };
+    mockFetch(routes({ 'GET /api/apps/shop': { body: widths } }));
+    const restore = screenWidth(1280);
+    try {
+      renderApp('/apps/shop/forms/customer?new=1');
+      const form = await screen.findByTestId('record-form');
+      const column = (key: string) => form.querySelector(`[data-field="${key}"]`)?.closest('.ant-col');
+      await waitFor(() => expect(column('credit')).toHaveClass('ant-col-6'));
+      expect(column('name')).toHaveClass('ant-col-24');
+      expect(column('level')).toHaveClass('ant-col-12');
+    } finally {
+      restore();
+    }
+  });
+
   it('greys the sub-table fields the server says are read-only and leaves them out of the write', async () => {
     const user = userEvent.setup();
     const me = { ...CLERK_ME, roles: [{ app: 'shop', roles: ['clerk'] }] };
