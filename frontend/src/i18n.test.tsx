@@ -26,8 +26,11 @@ describe('translate', () => {
       eager: true,
     }) as Record<string, string>;
     expect(Object.keys(sources).length).toBeGreaterThan(5);
+    // the builder's sections keep their dictionaries beside their code, in files named text.ts / …Text.ts
+    const dictionary = /(^|\/)[a-zA-Z]*[tT]ext\.ts$/;
+    const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
     const offenders = Object.entries(sources)
-      .filter(([, text]) => /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/.test(text))
+      .filter(([file, text]) => !dictionary.test(file) && /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/.test(code(text)))
       .map(([file]) => file);
     expect(offenders).toEqual([]);
   });

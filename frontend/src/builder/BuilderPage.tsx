@@ -143,7 +143,9 @@ function ProblemList({ app, problems, appKey }: { app: AppDraft; problems: Probl
         return (
           <li key={`${p.path}#${i}`}>
             <Link to={to}>
-              {place.section && place.item ? `${t(`section.${place.section}`)}「${itemName(place.item)}」` : t('section.settings')}
+              {place.section && place.item
+                ? t('problems.item', { section: t(`section.${place.section}`), name: itemName(place.item) })
+                : t('section.settings')}
             </Link>
             <Typography.Text code className="builder__problem-path">{place.rest || '/'}</Typography.Text>
             <div>{p.message}</div>

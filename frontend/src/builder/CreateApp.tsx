@@ -9,50 +9,9 @@ import { useNavigate } from 'react-router-dom';
 import { ApiErrorAlert } from '../components/ApiErrorAlert';
 import { useAsync } from '../useAsync';
 import { builderApi, type TemplateInfo } from './api';
-import { defineText, useText } from './text';
+import { CREATE_APP_TEXT as TEXT } from './createAppText';
+import { useText } from './text';
 
-const TEXT = defineText(
-  {
-    create: '新建应用',
-    blank: '空白应用',
-    fromTemplate: '从模板创建',
-    fromFile: '导入应用文件（JSON）',
-    name: '应用名称',
-    key: '应用标识（key）',
-    keyHelp: '小写字母开头，可含数字和下划线；用于网址和接口，创建后不能修改',
-    keyPattern: '须为小写字母开头，只含小写字母、数字、下划线，最长 40 位',
-    nameRequired: '请输入应用名称',
-    description: '描述',
-    demo: '同时生成演示数据',
-    scale: '演示数据规模',
-    scaleHelp: '1 为完整规模（约 2 千客户、2 万订单，需约半分钟）；0.1 约为其十分之一',
-    install: '创建',
-    templates: '模板库',
-    counts: '{forms} 个表单 · {flows} 个流程 · {rules} 条规则 · {reports} 个报表',
-    fileInvalid: '文件不是有效的 JSON：{message}',
-    choose: '选择文件',
-  },
-  {
-    create: 'New app',
-    blank: 'Blank app',
-    fromTemplate: 'From a template',
-    fromFile: 'Import an app file (JSON)',
-    name: 'App name',
-    key: 'App key',
-    keyHelp: 'Starts with a lower-case letter; letters, digits and underscores; used in addresses and the API, fixed once made',
-    keyPattern: 'A lower-case letter first, then lower-case letters, digits or underscores, at most 40',
-    nameRequired: 'Enter the app name',
-    description: 'Description',
-    demo: 'Generate demo data too',
-    scale: 'Demo data size',
-    scaleHelp: '1 is the full size (about 2k customers and 20k orders, half a minute); 0.1 about a tenth',
-    install: 'Create',
-    templates: 'Templates',
-    counts: '{forms} forms · {flows} flows · {rules} rules · {reports} reports',
-    fileInvalid: 'The file is not valid JSON: {message}',
-    choose: 'Choose file',
-  },
-);
 
 type Mode = 'blank' | 'template' | 'file' | null;
 const KEY_RULE = { pattern: /^[a-z][a-z0-9_]{0,39}$/ };

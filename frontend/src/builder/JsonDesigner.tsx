@@ -4,16 +4,12 @@
  */
 import { Alert, Input } from 'antd';
 import { useEffect, useState } from 'react';
-import { defineText, useText } from './text';
+import { useText } from './text';
+import { WORKSPACE_TEXT } from './workspaceText';
 import type { DesignerProps, Item } from './types';
 
-const TEXT = defineText(
-  { invalid: 'JSON 无效：{message}', keyChange: '请在左侧列表中修改标识（key）' },
-  { invalid: 'Invalid JSON: {message}', keyChange: 'Change the key from the list on the left' },
-);
-
 export function JsonDesigner<T extends Item>({ value, onChange }: DesignerProps<T>) {
-  const t = useText(TEXT);
+  const t = useText(WORKSPACE_TEXT);
   const [text, setText] = useState(() => JSON.stringify(value, null, 2));
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -33,13 +29,13 @@ export function JsonDesigner<T extends Item>({ value, onChange }: DesignerProps<
       const parsed = JSON.parse(next) as T;
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('{ … }');
       if (parsed.key !== value.key) {
-        setError(t('keyChange'));
+        setError(t('json.keyChange'));
         return;
       }
       setError(null);
       onChange(parsed);
     } catch (e) {
-      setError(t('invalid', { message: (e as Error).message }));
+      setError(t('json.invalid', { message: (e as Error).message }));
     }
   };
   return (

@@ -4,7 +4,7 @@
  * (the format keeps the layout on the fields: `width` is 1–4 quarters of a row).
  */
 import { Form, Input, Segmented, Select } from 'antd';
-import { useText } from '../text';
+import { clauseSeparator, useText } from '../text';
 import type { FormDef, Problem } from '../types';
 import { currentColumns, layoutColumns, problemsOfProp, setProp } from './model';
 import { TEXT } from './text';
@@ -14,7 +14,7 @@ const TITLE_TYPES = new Set(['text', 'autonumber', 'phone', 'email', 'number', '
 
 function Problems({ problems, prop }: { problems: Problem[]; prop: string }) {
   if (!problems.length) return null;
-  return <div className="fd-prop-problem" data-testid={`form-problem-${prop}`}>{problems.map((p) => p.message).join('；')}</div>;
+  return <div className="fd-prop-problem" data-testid={`form-problem-${prop}`}>{problems.map((p) => p.message).join(clauseSeparator())}</div>;
 }
 
 export function FormSettings({ form, problems, onChange }: { form: FormDef; problems: Problem[]; onChange: (next: FormDef) => void }) {

@@ -5,7 +5,7 @@
  */
 import { Button, Card, Empty, Select, Space, Typography } from 'antd';
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
-import { useText } from '../text';
+import { clauseSeparator, useText } from '../text';
 import { problemsUnder, type AppDraft, type FieldDef, type Problem } from '../types';
 import { FormulaEditor } from './FormulaEditor';
 import type { LinkageRule } from './model';
@@ -35,7 +35,7 @@ function optionValues(field: FieldDef | undefined): { value: string; label: stri
 
 function Problems({ problems, testId }: { problems: Problem[]; testId: string }) {
   if (!problems.length) return null;
-  return <div className="fd-prop-problem" data-testid={testId}>{problems.map((p) => p.message).join('；')}</div>;
+  return <div className="fd-prop-problem" data-testid={testId}>{problems.map((p) => p.message).join(clauseSeparator())}</div>;
 }
 
 function RuleCard({ rule, index, props, onChange, onDelete }: {

@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'react';
 import { Alert, Form, Input, Tag, Tooltip } from 'antd';
 import { useI18n } from '../../i18n';
-import { useText } from '../text';
+import { clauseSeparator, useText } from '../text';
 import type { FieldDef, Problem } from '../types';
 import { FieldTypeIcon } from './icons';
 import { keyProblem, problemsOfProp, setProp, typeLabel } from './model';
@@ -73,7 +73,7 @@ export function PropertyPanel({ field, index, ctx, problems, onChange, onRename 
       {!info ? <Alert type="warning" showIcon title={t('panel.unknownType', { type: field.type })} /> : null}
       {loose.length ? (
         <Alert type="error" showIcon data-testid="prop-problem-field" style={{ marginBottom: 12 }}
-          title={loose.map((p) => p.message).join('；')} />
+          title={loose.map((p) => p.message).join(clauseSeparator())} />
       ) : null}
       <KeyEditor field={field} index={index} ctx={ctx} problems={problemsOfProp(problems, 'key')} onRename={onRename} />
       {props.map((prop) => {

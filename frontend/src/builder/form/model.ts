@@ -4,7 +4,9 @@
  * designer only calls these, so the tests can check the edits without drawing anything.
  */
 import type { FieldTypeInfo } from '../api';
+import { textNow } from '../text';
 import type { FieldDef, FormDef, Problem } from '../types';
+import { TEXT } from './text';
 
 export const KEY_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
 /** Names every record has already; a field may not take them (engines/form/fields/base.py SYSTEM_FIELDS). */
@@ -60,15 +62,19 @@ export function typeLabel(info: FieldTypeInfo | undefined, type: string, lang: L
  * What a type needs to be valid as it lands on the canvas: its required properties given a sensible first value
  * (a select's first option, a relation's target, a note's text). Keyed by type; the rest start empty.
  */
+function starterOptions(count: number) {
+  return Array.from({ length: count }, (_, i) => ({ value: `option_${i + 1}`, label: textNow(TEXT, 'starter.option', { n: i + 1 }) }));
+}
+
 const STARTERS: Record<string, (ctx: { form: FormDef; app: { forms: FormDef[] }; otherForms: string[]; label: string }) => Partial<FieldDef>> = {
-  select: () => ({ options: [{ value: 'option_1', label: '选项1' }, { value: 'option_2', label: '选项2' }] }),
-  multi_select: () => ({ options: [{ value: 'option_1', label: '选项1' }, { value: 'option_2', label: '选项2' }] }),
-  radio: () => ({ options: [{ value: 'option_1', label: '选项1' }, { value: 'option_2', label: '选项2' }] }),
-  cascade: () => ({ options: [{ value: 'option_1', label: '选项1' }] }),
+  select: () => ({ options: starterOptions(2) }),
+  multi_select: () => ({ options: starterOptions(2) }),
+  radio: () => ({ options: starterOptions(2) }),
+  cascade: () => ({ options: starterOptions(1) }),
   relation: ({ form, otherForms }) => ({ target: otherForms[0] ?? form.key }),
   formula: () => ({ expr: '0' }),
   note: ({ label }) => ({ content: label }),
-  subtable: () => ({ fields: [{ key: 'item', type: 'text', label: '项目' }] }),
+  subtable: () => ({ fields: [{ key: 'item', type: 'text', label: textNow(TEXT, 'starter.item') }] }),
   rollup: () => ({ agg: 'count' }),
   // the first one-record relation of the form, reading the linked form's title (both left empty when there is none)
   lookup: ({ form, app }) => {

@@ -17,6 +17,8 @@ import { enumValues, kindOf, nonNull, type PropKind, type PropSchema } from './s
 import { SubtableFieldsEditor } from './SubtableFieldsEditor';
 import { enumText, TEXT } from './text';
 
+const FULLWIDTH_COMMA = '\uff0c'; // people type lists with the Chinese comma too
+
 /** Where the field being edited lives: the app, its form, the expression scope and the fields beside it. */
 export interface EditorContext {
   appKey: string;
@@ -86,7 +88,7 @@ function EnumProp({ prop, value, onChange, schema }: PropEditorProps) {
 function StringsProp({ prop, value, onChange }: PropEditorProps) {
   return (
     <Select mode="tags" style={{ width: '100%' }} value={Array.isArray(value) ? (value as string[]) : []}
-      data-testid={testId(prop)} tokenSeparators={[',', '，']} onChange={(v) => onChange(v)} open={false} />
+      data-testid={testId(prop)} tokenSeparators={[',', FULLWIDTH_COMMA]} onChange={(v) => onChange(v)} open={false} />
   );
 }
 

@@ -5,6 +5,9 @@ import { defineText } from '../text';
 
 export const TEXT = defineText(
   {
+    'starter.title': '标题',
+    'starter.item': '项目',
+    'starter.option': '选项{n}',
     'tab.design': '设计', 'tab.linkage': '联动规则', 'tab.preview': '预览', 'tab.json': '高级 (JSON)',
     'types.failed': '无法加载字段类型',
     'palette.hint': '拖到画布上，或点击添加到末尾',
@@ -62,6 +65,9 @@ export const TEXT = defineText(
     'preview.computed': '计算字段（保存后由服务器计算）',
   },
   {
+    'starter.title': 'Title',
+    'starter.item': 'Item',
+    'starter.option': 'Option {n}',
     'tab.design': 'Design', 'tab.linkage': 'Linkage rules', 'tab.preview': 'Preview', 'tab.json': 'Advanced (JSON)',
     'types.failed': 'Could not load the field types',
     'palette.hint': 'Drag onto the canvas, or click to add at the end',

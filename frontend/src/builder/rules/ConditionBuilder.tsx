@@ -10,6 +10,7 @@ import {
   type ConditionGroup, type ConditionRow, type ConditionTree, type FieldKind, type Joiner, type RowValue,
 } from './conditions';
 import type { RuleT } from './text';
+import { named } from '../text';
 
 interface Option {
   value: string;
@@ -29,7 +30,7 @@ export function fieldLabel(field: FieldDef, t: RuleT): string {
     owner: 'sys.owner', created_at: 'sys.created_at', updated_at: 'sys.updated_at',
   };
   if (system[field.key] && !field.label) return t(system[field.key]);
-  return field.label ? `${field.label}（${field.key}）` : field.key;
+  return field.label ? `${named(field.label, field.key)}` : field.key;
 }
 
 interface ValueProps {

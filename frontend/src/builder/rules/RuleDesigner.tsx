@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../../api';
 import { builderApi } from '../api';
 import { JsonDesigner } from '../JsonDesigner';
-import { useText } from '../text';
+import { named, useText } from '../text';
 import type { AppDraft, DesignerProps, FormDef, Item, Problem } from '../types';
 import { ActionList } from './ActionList';
 import { ACTION_EDITORS, type ActionValue } from './actions';
@@ -87,7 +87,7 @@ function WhenCard({ value, onChange, forms, problems, t }: { value: RuleItem; on
       <Space wrap align="start" size={24}>
         <Prop label={t('when.form')} problems={problemsAt(problems, '/form')}>
           <Select data-testid="rule-form" style={{ minWidth: 200 }} showSearch optionFilterProp="label" value={value.form || undefined}
-            placeholder={t('when.formPick')} options={forms.map((f) => ({ value: f.key, label: `${f.name}（${f.key}）` }))}
+            placeholder={t('when.formPick')} options={forms.map((f) => ({ value: f.key, label: `${named(f.name, f.key)}` }))}
             onChange={(next: string) => onChange({ ...value, form: next })} />
         </Prop>
         <Prop label={t('when.on')} problems={problemsAt(problems, '/on')}>

@@ -8,6 +8,7 @@ import { useEffect, useState, type ComponentType } from 'react';
 import type { AppDraft, FieldDef, FormDef, Problem } from '../types';
 import { AssigneeList, MONO, memberFields, problemsAt, Prop, type Assignee } from './parts';
 import type { RuleT } from './text';
+import { named } from '../text';
 
 export type ActionValue = { action: string; [property: string]: unknown };
 
@@ -33,7 +34,7 @@ export interface ActionEditor {
 }
 
 const fieldsOf = (ctx: ActionContext): FieldDef[] => ctx.form?.fields ?? [];
-const label = (f: FieldDef) => (f.label ? `${f.label}（${f.key}）` : f.key);
+const label = (f: FieldDef) => (f.label ? `${named(f.label, f.key)}` : f.key);
 const fieldOptions = (fields: FieldDef[]) => fields.map((f) => ({ value: f.key, label: label(f) }));
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
 
@@ -158,7 +159,7 @@ function CreateTaskEditor({ action, onChange, ctx, problems, t, testId }: Action
     <div>
       <Prop label={t('prop.taskForm')} problems={problemsAt(problems, '/form')}>
         <Select data-testid={`${testId}-form`} style={{ minWidth: 200 }} value={str(action.form) || undefined}
-          options={ctx.app.forms.map((f) => ({ value: f.key, label: `${f.name}（${f.key}）` }))}
+          options={ctx.app.forms.map((f) => ({ value: f.key, label: `${named(f.name, f.key)}` }))}
           onChange={(next: string) => onChange({ ...action, form: next, values: {} })} />
       </Prop>
       <Prop label={t('prop.values')} problems={problemsAt(problems, '/values')}>
@@ -192,7 +193,7 @@ function StartFlowEditor({ action, onChange, ctx, problems, t, testId }: ActionE
     <Prop label={t('prop.flow')} problems={problemsAt(problems, '/flow')}
       help={flows.length ? undefined : t('prop.noFlows', { form: ctx.form?.name ?? '' })}>
       <Select data-testid={`${testId}-flow`} style={{ minWidth: 220 }} value={str(action.flow) || undefined}
-        options={flows.map((f) => ({ value: f.key, label: f.name ? `${f.name}（${f.key}）` : f.key }))}
+        options={flows.map((f) => ({ value: f.key, label: f.name ? `${named(f.name, f.key)}` : f.key }))}
         onChange={(flow: string) => onChange({ ...action, flow })} />
     </Prop>
   );

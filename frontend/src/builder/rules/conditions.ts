@@ -7,7 +7,9 @@
  * the other one (nesting one level deep is what people draw).
  */
 import { parse, type ExprNode } from '../../expr';
+import { textNow } from '../text';
 import type { FieldDef } from '../types';
+import { RULE_TEXT } from './text';
 
 export type Joiner = 'AND' | 'OR';
 export type RowValue = string | number | boolean | string[] | null;
@@ -63,9 +65,9 @@ export function fieldKind(field: FieldDef): FieldKind | null {
 export function conditionFields(fields: FieldDef[]): FieldDef[] {
   const own = fields.filter((f) => fieldKind(f) !== null);
   const system: FieldDef[] = [
-    { key: 'owner', type: 'member', label: '负责人' },
-    { key: 'created_at', type: 'created_at', label: '创建时间' },
-    { key: 'updated_at', type: 'updated_at', label: '修改时间' },
+    { key: 'owner', type: 'member', label: textNow(RULE_TEXT, 'system.owner') },
+    { key: 'created_at', type: 'created_at', label: textNow(RULE_TEXT, 'system.created_at') },
+    { key: 'updated_at', type: 'updated_at', label: textNow(RULE_TEXT, 'system.updated_at') },
   ];
   return [...own, ...system.filter((s) => !own.some((f) => f.key === s.key))];
 }

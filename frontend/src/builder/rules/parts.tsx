@@ -4,6 +4,7 @@ import { Button, InputNumber, Select, Space, Typography } from 'antd';
 import type { ReactNode } from 'react';
 import type { AppDraft, FieldDef, Problem } from '../types';
 import type { RuleT } from './text';
+import { named } from '../text';
 
 /** The problems at `path` or under it ("/then/0" holds "/then/0/tag"). */
 export function problemsAt(problems: Problem[], path: string): Problem[] {
@@ -64,7 +65,7 @@ const ASSIGNEE_KINDS: AssigneeKind[] = [
     blank: (app) => ({ role: app.roles?.[0]?.key ?? '' }),
     Input: ({ spec, onChange, app }) => (
       <Select style={{ minWidth: 160 }} value={(spec.role as string) || undefined} onChange={(role: string) => onChange({ role })}
-        options={(app.roles ?? []).map((r) => ({ value: r.key, label: r.name ? `${r.name}（${r.key}）` : r.key }))} />
+        options={(app.roles ?? []).map((r) => ({ value: r.key, label: r.name ? `${named(r.name, r.key)}` : r.key }))} />
     ),
   },
   {
@@ -72,7 +73,7 @@ const ASSIGNEE_KINDS: AssigneeKind[] = [
     blank: () => ({ field: 'owner' }),
     Input: ({ spec, onChange, fields }) => (
       <Select style={{ minWidth: 160 }} value={(spec.field as string) || undefined} onChange={(field: string) => onChange({ field })}
-        options={memberFields(fields).map((f) => ({ value: f.key, label: f.label ? `${f.label}（${f.key}）` : f.key }))} />
+        options={memberFields(fields).map((f) => ({ value: f.key, label: f.label ? `${named(f.label, f.key)}` : f.key }))} />
     ),
   },
   {

@@ -3,6 +3,9 @@ import { defineText } from '../text';
 
 export const RULE_TEXT = defineText(
   {
+    'system.owner': '负责人',
+    'system.created_at': '创建时间',
+    'system.updated_at': '修改时间',
     'tab.design': '设计',
     'tab.json': '高级 (JSON)',
     description: '说明',
@@ -139,6 +142,9 @@ export const RULE_TEXT = defineText(
     'action.http_request': '调用接口',
   },
   {
+    'system.owner': 'Owner',
+    'system.created_at': 'Created at',
+    'system.updated_at': 'Updated at',
     'tab.design': 'Design',
     'tab.json': 'Advanced (JSON)',
     description: 'Description',
