@@ -1,5 +1,5 @@
-import { JsonDesigner } from '../JsonDesigner';
 import type { Item, SectionDesigner } from '../types';
+import { FlowDesigner } from './FlowDesigner';
 
 export const flowDesigner: SectionDesigner = {
   section: 'flows',
@@ -7,8 +7,11 @@ export const flowDesigner: SectionDesigner = {
     key,
     name,
     trigger: { type: 'manual', form: app.forms[0]?.key ?? '' },
-    nodes: [{ id: 'start', type: 'start' }, { id: 'end', type: 'end' }],
+    nodes: [
+      { id: 'start', type: 'start', position: { x: -70, y: 0 } },
+      { id: 'end', type: 'end', position: { x: -70, y: 260 } },
+    ],
     edges: [{ from: 'start', to: 'end' }],
   }),
-  Designer: JsonDesigner,
+  Designer: FlowDesigner as unknown as SectionDesigner['Designer'],
 };
