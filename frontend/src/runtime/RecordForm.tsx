@@ -10,6 +10,7 @@ import { ApiError, runtimeApi, type ErrorDetail, type FormDefinition, type Recor
 import { errorMessage } from '../components/ApiErrorAlert';
 import type { FieldDef as ExprFieldDef } from '../expr/evaluate';
 import { linkageState, rowLinkageState, type LinkageRule, type LinkageState } from '../expr/linkage';
+import { liveFormulas } from '../expr/formulas';
 import { useI18n } from '../i18n';
 import { useFormAccess } from './access';
 import { useRuntime } from './context';
@@ -60,8 +61,8 @@ export function RecordForm({ form: definition, record, onSaved, onCancel }: Reco
   const access = useFormAccess(app, me, definition.key);
   const fields = useMemo(() => fieldsOf(definition).filter((f) => {
     if (f.hidden || access.hidden.has(f.key)) return false;
-    // nothing to show of a computed value before the record exists
-    if (!record && COMPUTED_TYPES.has(f.type)) return false;
+    // nothing to show of a computed value before the record exists, but formulas, worked out as one types
+    if (!record && COMPUTED_TYPES.has(f.type) && f.type !== 'formula') return false;
     // a field the API left out of the record is hidden from this viewer
     return !record || f.key in record || LAYOUT_TYPES.has(f.type);
   }), [definition, record, access.hidden]);
@@ -84,6 +85,7 @@ export function RecordForm({ form: definition, record, onSaved, onCancel }: Reco
     return out;
   };
   const linked = linkageState(rules, payloadOf(values), scope);
+  const live = liveFormulas(payloadOf(values), scope);
 
   // `parent`: the sub-table a field sits in (the server names such fields "lines.price")
   const editable = (f: FieldDef, parent?: string) =>
@@ -148,7 +150,7 @@ export function RecordForm({ form: definition, record, onSaved, onCancel }: Reco
         ? <Divider titlePlacement="start">{label}</Divider>
         : <Typography.Paragraph type="secondary">{String(f.text ?? f.label ?? '')}</Typography.Paragraph>;
     }
-    const source = rowValue ?? values;
+    const source = rowValue ?? { ...values, ...live };
     if (!editable(f, parent)) {
       return (
         <Form.Item label={label} tooltip={f.description} data-field={name.join('.')}>

@@ -275,6 +275,27 @@ describe('runtime: record form', () => {
     }
   });
 
+  it('works out a formula as the record is typed', async () => {
+    const user = userEvent.setup();
+    const withFormula = { ...SHOP, forms: SHOP.forms.map((f) => (f.key !== 'order' ? f : {
+      ...f, fields: [...f.fields, { key: 'total', type: 'formula', label: '合计', result: 'money',
+        expr: 'SUM(lines.qty * lines.price)' }] })) };
+    const calls = mockFetch(routes({
+      'GET /api/apps/shop': { body: withFormula },
+      'GET /api/apps/shop/forms/order/records': { body: { items: [], total: 0, page: 1, page_size: 20 } },
+      'POST /api/apps/shop/forms/order/records': { status: 201, body: { id: 3, version: 1 } },
+    }));
+    renderApp('/apps/shop/forms/order?new=1');
+    const form = await screen.findByTestId('record-form');
+    await user.click(within(form).getByTestId('add-row-lines'));
+    await user.type(form.querySelector('#lines_0_qty') as HTMLElement, '3');
+    await user.type(form.querySelector('#lines_0_price') as HTMLElement, '12.5');
+    await waitFor(() => expect(within(form).getByTestId('readonly-total')).toHaveTextContent('37.50'));
+    await user.click(screen.getByTestId('record-save'));
+    await waitFor(() => expect(calls.find((c) => c.method === 'POST')).toBeDefined());
+    expect(calls.find((c) => c.method === 'POST')?.body).not.toHaveProperty('total'); // the server computes it
+  });
+
   it('greys the sub-table fields the server says are read-only and leaves them out of the write', async () => {
     const user = userEvent.setup();
     const me = { ...CLERK_ME, roles: [{ app: 'shop', roles: ['clerk'] }] };
