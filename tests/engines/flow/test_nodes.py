@@ -242,3 +242,22 @@ def test_birthdays_come_every_year_and_feb_29_is_greeted_on_feb_28_in_other_year
 def test_a_date_trigger_offset_is_whole_days():
     flow = chain(trigger={"type": "date_field", "form": "refund", "field": "due_on", "offset": "PT2H"})
     assert [p.code for p in problems_of(flow)] == ["flow_offset_whole_days"]
+
+
+def test_the_flow_designer_offers_every_registered_node_type_with_its_outcomes():
+    """frontend/src/builder/flow/nodeTypes.ts mirrors the registry: the same keys, and the outcomes edges may name;
+    nodeText.ts names each of them in both languages."""
+    import re
+    from pathlib import Path
+
+    from engines.flow.nodes import NODE_TYPES
+
+    designer = Path(__file__).parents[3] / "frontend/src/builder/flow"
+    block = (designer / "nodeTypes.ts").read_text(encoding="utf-8").split("export const NODE_TYPES", 1)[1]
+    entries = dict(re.findall(r"\{ key: '([a-z_]+)',\s*category: '[a-z]+',\s*outcomes: \[([^\]]*)\]", block))
+    assert sorted(entries) == sorted(NODE_TYPES.keys())
+    for node_type in NODE_TYPES:
+        assert sorted(re.findall(r"'([a-z_]+)'", entries[node_type.key])) == sorted(node_type.describe()["outcomes"]), \
+            node_type.key
+    names = (designer / "nodeText.ts").read_text(encoding="utf-8")
+    assert all(names.count(f"    {key}: '") == 2 for key in NODE_TYPES.keys())

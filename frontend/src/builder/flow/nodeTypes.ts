@@ -1,7 +1,7 @@
 /**
- * Every node type the engine registers (engines/flow/nodes/__init__.py TYPES), as the palette and the canvas need
- * them. There is no endpoint describing node types, so this mirrors the engine: label, category, the outcomes an
- * outgoing edge may name, and a new node that names what the type requires.
+ * Every node type the engine registers (engines/flow/nodes), as the palette and the canvas need them: category,
+ * the outcomes an outgoing edge may name, and a new node that names what the type requires. A test
+ * (tests/engines/flow/test_nodes.py) keeps the keys and outcomes equal to the engine's.
  */
 import type { AppDraft } from '../types';
 import type { FlowDef, FlowNode } from './model';
