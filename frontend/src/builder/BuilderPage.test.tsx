@@ -1,10 +1,9 @@
-import { configure, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TOKEN_STORAGE_KEY } from '../api';
 import { errorBody, mockFetch, renderApp, USER, type MockHandler } from '../test/utils';
 
-configure({ asyncUtilTimeout: 4000 });
 
 const SHOP = {
   format: 'nocode.app/v1',

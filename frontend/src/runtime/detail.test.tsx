@@ -1,4 +1,4 @@
-import { configure, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { TOKEN_STORAGE_KEY, type ImportPreview, type RelatedGroup } from '../api';
@@ -8,7 +8,6 @@ import { mappingProblems } from './ImportWizard';
 import { mentionedIds } from './RecordComments';
 import { relatedFilter, relatedLabel } from './RelatedRecords';
 
-configure({ asyncUtilTimeout: 4000 });
 
 // customers, their orders and follow-ups; a clerk who may import customers
 const SHOP = {

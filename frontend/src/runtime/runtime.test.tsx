@@ -1,4 +1,4 @@
-import { configure, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TOKEN_STORAGE_KEY, type AppDefinition } from '../api';
@@ -20,8 +20,6 @@ vi.mock('echarts/core', () => ({
   })),
 }));
 
-// whole-app renders on a busy machine take longer than the default second
-configure({ asyncUtilTimeout: 4000 });
 // a small app: customers and orders with a linkage rule, roles, menus and a dashboard
 export const SHOP = {
   key: 'shop',

@@ -1,6 +1,9 @@
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach, beforeEach, vi } from 'vitest';
+
+// whole-app renders take seconds on a busy 2-core machine: wait for what the page shows as long as a person would
+configure({ asyncUtilTimeout: 5000 });
 
 // jsdom lacks a few browser APIs that antd uses for responsive layout.
 if (!window.matchMedia) {

@@ -1,4 +1,4 @@
-import { configure, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { App as AntApp } from 'antd';
 import { useState } from 'react';
@@ -10,7 +10,6 @@ import { formDesigner } from './index';
 import { duplicateField, moveField, nextFieldKey, removeField, renameField } from './model';
 import { forgetFieldTypes } from './useFieldTypes';
 
-configure({ asyncUtilTimeout: 4000 });
 
 const ORDER: FormDef = {
   key: 'order', name: '订单', title_field: 'no',

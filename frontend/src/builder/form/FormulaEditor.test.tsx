@@ -1,11 +1,10 @@
-import { configure, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { useState } from 'react';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockFetch, type RecordedCall } from '../../test/utils';
 import type { AppDraft } from '../types';
 import { FormulaEditor, suggestionsFor, wordAt } from './FormulaEditor';
 
-configure({ asyncUtilTimeout: 4000 });
 
 const APP: AppDraft = {
   key: 'shop', name: '小店',

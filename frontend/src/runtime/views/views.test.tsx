@@ -1,4 +1,4 @@
-import { configure, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError, TOKEN_STORAGE_KEY, type RecordData, type ViewItem } from '../../api';
@@ -10,7 +10,6 @@ import { bothFilters, recordColors, sortParam } from './model';
 import { VIEW_TYPES } from './registry';
 import { buildTree } from './TreeView';
 
-configure({ asyncUtilTimeout: 4000 });
 
 const TASKS_FORM = {
   key: 'task', name: '任务', title_field: 'title',
