@@ -6,13 +6,18 @@ Every problem of a batch is reported at once, with the item index and field; not
 """
 from __future__ import annotations
 
+import json
 import operator
+import re
+import weakref
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any
+from itertools import repeat
+from typing import Any, Callable
 
-from sqlalchemy import and_, delete, false, func, insert, select, text, update
+from sqlalchemy import and_, any_, bindparam, delete, false, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from engines.form import linkage
 from engines.form.fields import autonumber
 from engines.form.fields.base import Context, FieldError
-from engines.form.record import check_record, coerce_value
+from engines.form.record import check_record, coerce_value, record_checker
 from engines.problems import Problem, ProblemsError, pointer, text_problems
 from runtime.errors import ApiError, not_found
 from runtime.files import check_files
@@ -53,6 +58,121 @@ def _jsonable(value):
     return value
 
 
+# What engines.problems.text_problems reports (NUL, lone surrogates), found in one regex pass over a batch's text.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _texts(value: Any, out: list) -> None:
+    """Every string and key text_problems would look at, in `out` (a superset: it stops at a bad key). Strings
+    and plain scalars inside a container are taken without a call each (most of a record)."""
+    if isinstance(value, str):
+        out.append(value)
+        return
+    if isinstance(value, dict):
+        out += value  # keys: JSON's are strings; any other makes the join below fail, and the full check decide
+        inside = value.values()
+    elif isinstance(value, list):
+        inside = value
+    else:
+        return
+    for item in inside:
+        kind = type(item)
+        if kind is str:
+            out.append(item)
+        elif item is not None and kind is not int and kind is not float and kind is not bool:
+            _texts(item, out)
+
+
+def _all_storable(items: list) -> bool:
+    """True when text_problems surely finds nothing in any item: the common case, checked at C speed."""
+    texts: list[str] = []
+    _texts(items, texts)
+    try:
+        return _UNSTORABLE.search("".join(texts)) is None
+    except TypeError:  # a key that is no string
+        return False
+
+
+def _spells(process, values: list, spell: Callable) -> bool:
+    """Does `spell` give what the bind processor gives for each value?"""
+    try:
+        return all(process(v) == spell(v) for v in values)
+    except Exception:  # a processor for other values: it refuses these
+        return False
+
+
+def _converter(process) -> Callable[[list], list] | None:
+    """A column's values → what its bind processor makes of them. SQLite keeps dates and date-times as text
+    spelled by SQLAlchemy's processors; where isoformat spells them the same (checked here on probes), it
+    does the plain values at C speed and leaves any other value to the processor."""
+    if process is None:
+        return None
+    moments = [datetime(2024, 3, 1, 10, 11, 12, 345678), datetime(2024, 3, 1), datetime(987, 6, 5, 4, 3, 2, 1)]
+    if _spells(process, moments, lambda m: m.isoformat(" ", "microseconds")):
+        return lambda values: [v.isoformat(" ", "microseconds") if type(v) is datetime and v.tzinfo is None
+                               else process(v) for v in values]
+    if _spells(process, [date(2024, 3, 1), date(987, 6, 5)], date.isoformat):
+        return lambda values: [v.isoformat() if type(v) is date else process(v) for v in values]
+    return lambda values: list(map(process, values))
+
+
+class _BulkInsert:
+    """One INSERT of a batch of rows into a table, as driver SQL built once: `same` the columns every row gives
+    the same value, `varying` the others. Each column's bind processor (what SQLAlchemy's insert would apply to
+    every value) runs here, once for a shared value. PostgreSQL: one statement over arrays, a column each
+    (INSERT … SELECT … FROM unnest(…)), so the server plans and runs it once, not once per row. SQLite: one
+    executemany of plain tuples (its own loop in C), or for one column of whole numbers (ids) one statement over
+    a JSON array. Either way without SQLAlchemy's per-row parameter work."""
+
+    def __init__(self, table, same: tuple[str, ...], varying: tuple[str, ...], dialect):
+        quote = dialect.identifier_preparer.quote
+        columns = [table.c[name] for name in (*same, *varying)]
+        processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+        self.shared_processors = processors[:len(same)]
+        self.converters = [_converter(process) for process in processors[len(same):]]
+        self.arrays = dialect.name == "postgresql"
+        into = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} " \
+               f"({', '.join(quote(c.name) for c in columns)})"
+        self.json_sql = None
+        if self.arrays:
+            # the casts SQLAlchemy's own insert puts on each parameter (VARCHAR for any text, NUMERIC(18, 2)…)
+            compiler = dialect.statement_compiler(dialect, None)
+            kinds = [compiler.render_bind_cast(c.type, c.type._unwrapped_dialect_impl(dialect), "").lstrip(":")
+                     for c in columns]
+            shared = [f"${n}::{kinds[n - 1]}" for n in range(1, len(same) + 1)]
+            unnest = [f"${n}::{kinds[n - 1]}[]" for n in range(len(same) + 1, len(columns) + 1)]
+            self.sql = f"{into} SELECT {', '.join(shared + ['u.*'])} FROM unnest({', '.join(unnest)}) AS u"
+        elif dialect.paramstyle == "qmark":
+            self.sql = f"{into} VALUES ({', '.join('?' * len(columns))})"
+            if dialect.name == "sqlite" and len(varying) == 1:
+                self.json_sql = f"{into} SELECT {'?, ' * len(same)}value FROM json_each(?)"
+        else:
+            raise NotImplementedError(f"bulk insert for {dialect.name} ({dialect.paramstyle})")
+
+    def bind(self, same: dict, varying: dict[str, list]) -> tuple[str, tuple | list[tuple]]:
+        """(SQL, its parameters) for these rows."""
+        shared = [process(value) if process else value for value, process in zip(same.values(), self.shared_processors)]
+        columns = [convert(values) if convert else values for values, convert in zip(varying.values(), self.converters)]
+        if self.arrays:
+            return self.sql, (*shared, *columns)
+        if self.json_sql and all(type(v) is int for v in columns[0]):  # JSON numbers are exact for these
+            return self.json_sql, (*shared, json.dumps(columns[0]))
+        return self.sql, list(zip(*map(repeat, shared), *columns))
+
+
+_BULK_INSERTS: "weakref.WeakKeyDictionary[Any, dict[tuple, _BulkInsert]]" = weakref.WeakKeyDictionary()
+
+
+def bulk_insert(table, same: tuple[str, ...], varying: tuple[str, ...], dialect) -> _BulkInsert:
+    """The statement of a table and column split, built once per dialect (tables live as long as their schema)."""
+    by_shape = _BULK_INSERTS.setdefault(table, {})
+    key = (dialect.name, same, varying)
+    statement = by_shape.get(key)
+    if statement is None:
+        statement = by_shape[key] = _BulkInsert(table, same, varying, dialect)
+    return statement
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -81,35 +201,46 @@ class RecordWriter:
     async def create_many(self, form_key: str, items: list, prefix=lambda i: f"/items/{i}") -> list[int]:
         form = form_store(self.schema, form_key)
         self.access.require(form_key, "create")
-        unstorable = [p.under(prefix(i)) for i, item in enumerate(items) for p in text_problems(item)]
-        if unstorable:  # refused before any of it reaches a query
-            raise ProblemsError(unstorable)
+        if not items:
+            return []  # nothing to write (an INSERT of no rows would be one of a row of NULLs)
+        if not _all_storable(items):  # refused before any of it reaches a query, each place named
+            unstorable = [p.under(prefix(i)) for i, item in enumerate(items) for p in text_problems(item)]
+            if unstorable:
+                raise ProblemsError(unstorable)
         problems: list[Problem] = []
         clean: list[dict] = []
+        check, ctx = record_checker(form.definition.fields, form.key), self.ctx
+        # per item: fields the caller may not write, then the form engine's problems, defaults and linkage
+        closed, defaults, linked = self.access.restricted, form.expression_defaults, form.has_linkage
         for i, item in enumerate(items):
-            problems.extend(p.under(prefix(i)) for p in self._closed_fields(form, item))
-            values, found = check_record(form.definition.fields, item, self.ctx, form=form.key)
-            found += self._expression_defaults(form, item, values)
-            found = self._linkage(form, item, values, None, found)
+            if closed:
+                problems.extend(p.under(prefix(i)) for p in self._closed_fields(form, item))
+            values, found = check(item, ctx)
+            if defaults:
+                found += self._expression_defaults(form, item, values)
+            if linked:
+                found = self._linkage(form, item, values, None, found)
             clean.append(values)
-            problems.extend(p.under(prefix(i)) for p in found)
+            if found:
+                problems.extend(p.under(prefix(i)) for p in found)
         problems += await self._check_database(form, clean, prefix, exclude_id=None)
         if problems:
             raise ProblemsError(problems)
         await self._number(form, clean)
         now = utcnow()
-        # Every row names every column, so the batch is one executemany of one statement.
-        rows = [{"created_at": now, "updated_at": now, "created_by": self.user_id, "updated_by": self.user_id,
-                 "owner": values.get("owner", self.user_id), "version": 1,
-                 **{name: values.get(key) for key, name in form.columns}} for values in clean]
-        ids = await self._insert(form, rows)
+        # Every row names every column, so the batch is one executemany of one statement. Built column by
+        # column: the same values for every row once, each field's values in one pass.
+        same = {"created_at": now, "updated_at": now, "created_by": self.user_id, "updated_by": self.user_id,
+                "version": 1}
+        varying = {"owner": [values.get("owner", self.user_id) for values in clean],
+                   **{name: [values.get(key) for values in clean] for key, name in form.columns}}
+        ids = await self._insert_columns(form, same, varying)
         if any(store.link is not None or store.child is not None for store in form.linked):
             for record_id, values in zip(ids, clean):
                 await self._write_children(form, record_id, values, replace=False)
         await self.access.check_rows(self.conn, form, "create", ids)
-        await self.conn.execute(insert(audit_log), [
-            {"at": now, "user_id": self.user_id, "app_id": self.schema.app_id, "form": form.key, "record_id": i,
-             "action": "create"} for i in ids])
+        await self._insert_many(audit_log, {"at": now, "user_id": self.user_id, "app_id": self.schema.app_id,
+                                            "form": form.key, "action": "create"}, {"record_id": ids})
         recompute = await self.refresh(form.key, ids)
         await self._run_rules(form.key, ids, None, recompute)
         await self._start_flows(form.key, ids, None)
@@ -232,32 +363,51 @@ class RecordWriter:
         return Recompute(self.conn, self.schema, self.eval_ctx)
 
     async def _insert(self, form: FormStore, rows: list[dict]) -> list[int]:
-        table = form.table
-        if len(rows) == 1:
-            return [(await self.conn.execute(insert(table).values(rows[0]).returning(table.c.id))).scalar_one()]
-        if self.conn.dialect.name == "sqlite":
-            return await self._insert_sqlite(table, rows)
-        return await self._insert_postgresql(table, rows)
+        """Rows given as dicts, each naming the same columns."""
+        return await self._insert_columns(form, {}, {name: [row[name] for row in rows] for name in rows[0]})
 
-    async def _insert_postgresql(self, table, rows: list[dict]) -> list[int]:
+    async def _insert_columns(self, form: FormStore, same: dict, varying: dict[str, list]) -> list[int]:
+        """Insert len(varying's lists) rows: `same` the values every row has, `varying` each column's values."""
+        table = form.table
+        count = len(next(iter(varying.values())))
+        if count == 1:
+            row = {**same, **{name: values[0] for name, values in varying.items()}}
+            return [(await self.conn.execute(insert(table).values(row).returning(table.c.id))).scalar_one()]
+        if self.conn.dialect.name == "sqlite":
+            return await self._insert_sqlite(table, same, varying, count)
+        return await self._insert_postgresql(table, same, varying, count)
+
+    async def _insert_postgresql(self, table, same: dict, varying: dict[str, list], count: int) -> list[int]:
         """Take the ids from the table's sequence first, then one plain batched INSERT: no RETURNING to
         sort back into parameter order, so the insert itself costs what a hand-written one does."""
         ids = list((await self.conn.execute(
             text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-            {"table": table.name, "n": len(rows)})).scalars())
-        await self.conn.execute(insert(table), [{**row, "id": record_id} for row, record_id in zip(rows, ids)])
+            {"table": table.name, "n": count})).scalars())
+        await self._insert_many(table, same, {"id": ids, **varying})
         return ids
 
-    async def _insert_sqlite(self, table, rows: list[dict]) -> list[int]:
+    async def _insert_sqlite(self, table, same: dict, varying: dict[str, list], count: int) -> list[int]:
         """SQLite cannot order a multi-row RETURNING, so SQLAlchemy would send one INSERT per row. One
         executemany instead: the transaction holds the write lock (BEGIN IMMEDIATE), so nobody else inserts
-        meanwhile and the new rows take the ids after the largest, in order. They are read back, not assumed."""
+        meanwhile and the new rows take the ids after the largest, in order. They are read back, not assumed:
+        as how many, the first and the last when those leave no gap (always, here), else one by one."""
         before = (await self.conn.execute(select(func.max(table.c.id)))).scalar() or 0
-        await self.conn.execute(insert(table), rows)
-        ids = list((await self.conn.execute(select(table.c.id).where(table.c.id > before).order_by(table.c.id))).scalars())
-        if len(ids) != len(rows):
-            raise RuntimeError(f"{table.name}: {len(rows)} rows inserted but {len(ids)} new ids found")
+        await self._insert_many(table, same, varying)
+        new = table.c.id > before
+        found, first, last = (await self.conn.execute(select(func.count(), func.min(table.c.id), func.max(table.c.id))
+                                                      .where(new))).one()
+        if found == count and last - first + 1 == count:
+            return list(range(first, last + 1))
+        ids = list((await self.conn.execute(select(table.c.id).where(new).order_by(table.c.id))).scalars())
+        if len(ids) != count:
+            raise RuntimeError(f"{table.name}: {count} rows inserted but {len(ids)} new ids found")
         return ids
+
+    async def _insert_many(self, table, same: dict, varying: dict[str, list]) -> None:
+        """Rows in one statement (PostgreSQL) or one executemany (SQLite): `same` the values every row has,
+        `varying` each column's values, row by row."""
+        await self.conn.exec_driver_sql(*bulk_insert(table, tuple(same), tuple(varying), self.conn.dialect)
+                                        .bind(same, varying))
 
     def _columns(self, form: FormStore, values: dict) -> dict:
         return {name: values[key] for key, name in form.columns if key in values}
@@ -408,7 +558,7 @@ class RecordWriter:
         for i, values in enumerate(items):
             if values.get("owner"):
                 people["user"][values["owner"]].append(prefix(i) + "/owner")
-            for path, store, value in self._values_of(_PEOPLE, form, values, prefix(i)):
+            for path, store, value in self._values_of(_PEOPLE, form, values, prefix(i)) if form.people else ():
                 kind, ids = store.type.references(store.field, value)
                 for person in ids:
                     people[kind][person].append(path)
@@ -442,25 +592,38 @@ class RecordWriter:
         for key, store in form.fields.items():
             if not store.field.unique or store.column is None:
                 continue
-            first_at: dict[Any, int] = {}
+            where: dict[Any, list[int]] = {}  # value → the items holding it, in order
             for i, values in enumerate(items):
                 value = values.get(key)
                 if value is None:
                     continue
-                if value in first_at:
+                if value in where:
                     problems.append(Problem(prefix(i) + pointer(key), "duplicate_in_batch",
-                                            {"value": value, "other": first_at[value]}))
-                first_at.setdefault(value, i)
-            if not first_at:
+                                            {"value": value, "other": where[value][0]}))
+                    where[value].append(i)
+                else:
+                    where[value] = [i]
+            if not where:
                 continue
-            query = select(store.column).where(store.column.in_(list(first_at)))
+            query = select(store.column).where(self._one_of(store.column, list(where)))
             if exclude_id is not None:
                 query = query.where(form.table.c.id != exclude_id)
             for (taken,) in (await self.conn.execute(query)).all():
-                for i, values in enumerate(items):
-                    if values.get(key) == taken:
-                        problems.append(Problem(prefix(i) + pointer(key), "duplicate_value", {"value": taken}))
+                problems += [Problem(prefix(i) + pointer(key), "duplicate_value", {"value": taken})
+                             for i in where.get(taken, ())]
         return problems
+
+    def _one_of(self, column, values: list):
+        """column IN values. Texts (what unique fields hold) go as one parameter, so a batch's check is one
+        small statement however many values it has: an array on PostgreSQL, a JSON array on SQLite."""
+        if len(values) < 2 or any(type(v) is not str for v in values):
+            return column.in_(values)
+        if self.conn.dialect.name == "postgresql":
+            return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        if self.conn.dialect.name == "sqlite":
+            listed = func.json_each(json.dumps(values, ensure_ascii=False)).table_valued("value")
+            return column.in_(select(listed.c.value))
+        return column.in_(values)
 
     # ---- auto-numbers ------------------------------------------------------------------------------------------
     async def _number(self, form: FormStore, items: list[dict]) -> None:

@@ -1,7 +1,7 @@
 """Validation and coercion of one record's values against its form: every problem at once, by field."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from engines.form.compiled import compile_validator
 from engines.form.fields import field_type
@@ -44,6 +44,17 @@ def check_record(fields: Iterable, data: Any, ctx: Context, *, partial: bool = F
     if type(fields) is list or type(fields) is tuple:
         return compile_validator(fields, form).check(data, ctx, partial)
     return _check_record_reference(fields, data, ctx, partial=partial, form=form)
+
+
+def record_checker(fields: Iterable, form: str = "") -> Callable[..., tuple[dict, list[Problem]]]:
+    """check_record of one field list as a function `check(data, ctx, partial=False)`, looked up once: what a
+    loop over a batch of records calls (same answers as check_record, without its per-call dispatch)."""
+    if type(fields) is list or type(fields) is tuple:
+        return compile_validator(fields, form).check
+
+    def check(data: Any, ctx: Context, partial: bool = False) -> tuple[dict, list[Problem]]:
+        return _check_record_reference(fields, data, ctx, partial=partial, form=form)
+    return check
 
 
 def _check_record_reference(fields: Iterable, data: Any, ctx: Context, *, partial: bool = False,
