@@ -1,5 +1,6 @@
 """python -m bench [section …]: bulk-insert, expression, spreadsheet-import, job and flow benchmarks on SQLite and
-PostgreSQL, printed and written to docs/benchmarks.md (sections not run keep their previous text)."""
+PostgreSQL, the HTTP load test and the concurrency soak on PostgreSQL, printed and written to docs/benchmarks.md
+(sections not run keep their previous text)."""
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,11 @@ from bench.flows import flows_markdown, flows_text, run_flows
 from bench.imports import generate_files, imports_markdown, imports_text, run_imports
 from bench.inserts import Run, pg_create, pg_drop, run_inserts
 from bench.jobs import jobs_markdown, jobs_text, run_jobs
+from bench.load import load_markdown, load_text, run_load
 from bench.reports import reports_markdown, reports_text, run_reports
 from bench.rules import rules_markdown, rules_text
 from bench.rules import run as run_rules
+from bench.soak import SOAK_SECONDS, run_soak, soak_markdown, soak_text
 from bench.report import expr_text, machine, markdown, text_table
 from bench.validation import RECORDS as VALIDATION_RECORDS
 from bench.validation import run_validation, validation_markdown, validation_text
@@ -30,10 +33,11 @@ from bench.validation import run_validation, validation_markdown, validation_tex
 PG_URL = os.environ.get("NOCODE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 BASE_ROWS = 20_000
 SEED = 20240601
-SECTIONS = ("inserts", "expressions", "imports", "validation", "jobs", "flows", "reports", "rules")
+SECTIONS = ("inserts", "expressions", "imports", "validation", "jobs", "flows", "reports", "rules", "load", "soak")
 HEADINGS = {"inserts": "## Bulk insert", "expressions": "## Expressions", "imports": "## Spreadsheet import",
             "validation": "## Record validation", "jobs": "## Background jobs and timers", "flows": "## Flows",
-            "reports": "## Reports", "rules": "## Rules"}
+            "reports": "## Reports", "rules": "## Rules", "load": "## HTTP load", "soak": "## Soak"}
+HTTP_SECTIONS = ("load", "soak")  # rendered here, after the others (bench/report.py knows the rest)
 IMPORT_ROWS = 20_000
 JOB_TIMERS = 2_000
 FLOW_INSTANCES = 1_000  # persisted approvals per database (the in-memory engine runs ten times as many)
@@ -68,6 +72,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help=f"orders in the reports section (default {REPORT_ORDERS:,} × scale)")
     parser.add_argument("--rule-customers", type=int, default=None,
                         help=f"customers in the rules section (default {RULE_CUSTOMERS:,} × scale)")
+    parser.add_argument("--soak-seconds", type=float, default=SOAK_SECONDS,
+                        help=f"length of the mixed load in the soak section (default {SOAK_SECONDS:.0f})")
     args = parser.parse_args(argv)
     if args.rule_customers is None:
         args.rule_customers = max(1000, round(RULE_CUSTOMERS * args.scale))
@@ -158,6 +164,8 @@ async def main(args: argparse.Namespace) -> int:
             print(f"rules on {database}: {args.rule_customers:,} customers", flush=True)
             rules_found[database] = await run_rules(database, args.rule_customers, args.repeat, 300,
                                                     log=lambda m: print(m, flush=True))
+    http = await http_sections(args, notes)
+    pg_version = pg_version or next((r.pg_version for r in http.values() if r is not None), None)
     print()
     if runs:
         print(text_table(runs))
@@ -175,6 +183,10 @@ async def main(args: argparse.Namespace) -> int:
         print(reports_text(reports_found))
     if rules_found is not None:
         print(rules_text(rules_found))
+    if http.get("load") is not None:
+        print(load_text(http["load"]))
+    if http.get("soak") is not None:
+        print(soak_text(http["soak"]))
     if str(args.out) != "-":
         command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         kept = previous_sections(args.out, [s for s in SECTIONS if s not in args.sections])
@@ -188,11 +200,38 @@ async def main(args: argparse.Namespace) -> int:
                   "reports": reports_markdown(reports_found, args.report_orders, args.repeat)
                   if reports_found else None,
                   "rules": rules_markdown(rules_found, args.rule_customers, args.repeat) if rules_found else None}
+        page = markdown(runs, machine(pg_version), command.strip(), args.repeat, notes, expr=expr, blocks=blocks,
+                        kept={k: v for k, v in kept.items() if k not in HTTP_SECTIONS})
+        http_blocks = {"load": load_markdown(http["load"]) if http.get("load") else None,
+                       "soak": soak_markdown(http["soak"]) if http.get("soak") else None}
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(markdown(runs, machine(pg_version), command.strip(), args.repeat, notes, expr=expr,
-                                     blocks=blocks, kept=kept))
+        args.out.write_text(with_http_sections(page, [http_blocks[s] or kept.get(s, []) for s in HTTP_SECTIONS]))
         print(f"\nwritten to {args.out}")
     return 0
+
+
+async def http_sections(args: argparse.Namespace, notes: list[str]) -> dict:
+    """The HTTP load test and the soak: real `nocode serve` / `nocode worker` processes on PostgreSQL only."""
+    found: dict = {}
+    log = lambda m: print(m, flush=True)  # noqa: E731
+    for name in (s for s in HTTP_SECTIONS if s in args.sections):
+        if args.db == "sqlite":
+            notes.append(f"{HEADINGS[name][3:]} skipped: it runs on PostgreSQL only (--db sqlite given).")
+            continue
+        try:
+            found[name] = (await run_load(PG_URL, args.scale, log=log) if name == "load"
+                           else await run_soak(PG_URL, args.soak_seconds, log=log))
+        except OSError as e:  # unreachable server, refused login…
+            notes.append(f"{HEADINGS[name][3:]} skipped: PostgreSQL not reachable at {PG_URL} ({type(e).__name__}: {e})")
+            print(notes[-1], flush=True)
+    return found
+
+
+def with_http_sections(page: str, blocks: list[list[str]]) -> str:
+    """The page with the HTTP sections after the others, before the closing "Run it with" paragraph."""
+    lines = page.splitlines()
+    at = next((i for i, line in enumerate(lines) if line.startswith("Run it with")), len(lines))
+    return "\n".join(lines[:at] + [line for block in blocks for line in block] + lines[at:]) + "\n"
 
 
 def previous_sections(path: Path, names: list[str]) -> dict[str, list[str]]:

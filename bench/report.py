@@ -44,7 +44,7 @@ def machine(pg_version: str | None) -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
         "postgresql": pg_version or "not run",
         "libraries": ", ".join(f"{p} {version(p)}" for p in ("sqlalchemy", "asyncpg", "aiosqlite", "fastapi",
-                                                              "httpx", "zen-engine", "panzi-json-logic")),
+                                                              "httpx", "zen-engine", "panzi-json-logic", "locust")),
     }
 
 
@@ -104,11 +104,12 @@ def markdown(runs: list[Run], info: dict[str, str], command: str, repeat: int, n
     out += blocks.get("rules") or kept.get("rules", [])
     out += [
         "Run it with `make bench` or `.venv/bin/python -m bench [--scale 1.0] [--db sqlite|postgresql|both] "
-        "[--repeat N] [--sections inserts,expressions] [--expr-records N] [--expr-rows N] "
-        "[--out docs/benchmarks.md]`. PostgreSQL is "
+        "[--repeat N] [--sections inserts,expressions,load,soak] [--soak-seconds 300] [--expr-records N] "
+        "[--expr-rows N] [--out docs/benchmarks.md]`; `load` and `soak` run real server processes and locust "
+        "against PostgreSQL only. PostgreSQL is "
         "`postgresql+asyncpg://postgres@127.0.0.1:5432` (override with `NOCODE_BENCH_PG_URL`); databases "
         "`nocode_bench_<random>` are created and dropped afterwards. The expression comparison needs "
-        "`.venv/bin/pip install -r bench/requirements.txt` (zen-engine, panzi-json-logic); without them it is "
+        "`.venv/bin/pip install -r bench/requirements.txt` (zen-engine, panzi-json-logic, locust); without them it is "
         "skipped with a note.",
         "",
         "## Machine",
