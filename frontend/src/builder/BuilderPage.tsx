@@ -306,6 +306,7 @@ export function BuilderPage() {
           value={item}
           onChange={(next) => wc.setItem(designer.section, item.key, next)}
           problems={itemProblems}
+          publishedVersion={wc.currentVersion}
         />
       </div>
     );

@@ -59,6 +59,8 @@ export interface DesignerProps<T extends Item = Item> {
   onChange: (next: T) => void;
   /** Problems inside this item, with paths relative to it ("/fields/2/expr", "/nodes/3/assignees"). */
   problems: Problem[];
+  /** The app's published version number: it changes when the working copy is published or rolled back. */
+  publishedVersion?: number | null;
 }
 
 export interface SectionDesigner<T extends Item = Item> {

@@ -166,7 +166,7 @@ describe('runtime: record list', () => {
     mockFetch(routes());
     renderApp('/apps/shop/forms/customer');
 
-    const cards = await screen.findAllByTestId('record-card', {}, { timeout: 4000 });
+    const cards = await screen.findAllByTestId('record-card');
     expect(cards).toHaveLength(2);
     expect(cards[0]).toHaveTextContent('张三');
     expect(cards[0]).toHaveTextContent('金牌');

@@ -2,8 +2,8 @@ import '@testing-library/jest-dom/vitest';
 import { cleanup, configure } from '@testing-library/react';
 import { afterEach, beforeEach, vi } from 'vitest';
 
-// whole-app renders take seconds on a busy 2-core machine: wait for what the page shows as long as a person would
-configure({ asyncUtilTimeout: 5000 });
+// whole-app renders take seconds on a busy 2-core machine: wait for what the page shows as a patient person would
+configure({ asyncUtilTimeout: 8000 });
 
 // jsdom lacks a few browser APIs that antd uses for responsive layout.
 if (!window.matchMedia) {

@@ -46,7 +46,7 @@ describe('DashboardDesigner', () => {
     const onBoard = vi.fn();
     render(<Harness onBoard={onBoard} />);
     const first = await screen.findByTestId('dashboard-widget-0');
-    expect(await within(first).findByText('7', {}, { timeout: 3000 })).toBeInTheDocument();
+    expect(await within(first).findByText('7')).toBeInTheDocument();
     expect(within(first).getByTestId('dashboard-widget-body')).toHaveAttribute('data-source', 'published');
 
     fireEvent.mouseDown(within(screen.getByTestId('dashboard-add-widget')).getByRole('combobox'));
@@ -55,7 +55,7 @@ describe('DashboardDesigner', () => {
       widgets: [{ report: 'gmv', w: 12, h: 6 }, { report: 'fresh', x: 12, y: 0, w: 12, h: 6 }],
     }));
     const second = await screen.findByTestId('dashboard-widget-1');
-    expect(await within(second).findByText('3', {}, { timeout: 3000 })).toBeInTheDocument();
+    expect(await within(second).findByText('3')).toBeInTheDocument();
     expect(within(second).getByTestId('dashboard-widget-body')).toHaveAttribute('data-source', 'preview');
     expect(calls.find((c) => c.method === 'POST')?.body).toEqual(NEW);
 

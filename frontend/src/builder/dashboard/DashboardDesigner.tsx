@@ -130,9 +130,9 @@ function Widgets({ appKey, app, board, onChange, problems, published }: {
 }
 
 export function DashboardDesigner(props: DesignerProps<DashboardDef>) {
-  const { app, appKey, value: board, onChange, problems } = props;
+  const { app, appKey, value: board, onChange, problems, publishedVersion } = props;
   const t = useText(TEXT);
-  const published = useAsync((signal) => builderApi.published(appKey, signal), [appKey]);
+  const published = useAsync((signal) => builderApi.published(appKey, signal), [appKey, publishedVersion]);
   const reports = reportsOf(app);
   const other = problems.filter((p) => !problemsAt(problems, '/widgets').includes(p) && !problemsAt(problems, '/filters').includes(p));
   const design = (

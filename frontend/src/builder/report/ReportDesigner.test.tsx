@@ -69,7 +69,7 @@ describe('ReportDesigner', () => {
     ]);
     expect(last.chart).toEqual({ type: 'bar', x: 'status', y: ['count', 'sum_amount'] });
 
-    const chart = await screen.findByTestId('report-preview-chart', {}, { timeout: 3000 });
+    const chart = await screen.findByTestId('report-preview-chart');
     expect(chart).toHaveAttribute('data-categories', '已支付|待支付');
     expect(fake.setOption).toHaveBeenCalledWith(ANSWER.chart.option, { notMerge: true });
     // debounced: one request with the newest report, not one per edit
@@ -91,7 +91,7 @@ describe('ReportDesigner', () => {
     render(<Harness onReport={vi.fn()} />);
     await addFrom('amount', '添加为指标');
     const measure = screen.getByTestId('report-measure-1');
-    expect(await within(measure).findByText('字段 amount 不存在', {}, { timeout: 3000 })).toBeInTheDocument();
+    expect(await within(measure).findByText('字段 amount 不存在')).toBeInTheDocument();
   });
 
   it('writes filter rows as the report filter', async () => {

@@ -139,7 +139,7 @@ describe('views: on the record list', () => {
     const user = userEvent.setup();
     const calls = mockFetch(routes());
     renderApp('/apps/work/forms/task');
-    await user.click(await screen.findByTestId('view-option-board', {}, { timeout: 8000 }));
+    await user.click(await screen.findByTestId('view-option-board'));
     const board = await screen.findByTestId('view-kanban');
     const columns = within(board).getAllByTestId('kanban-column');
     expect(columns.map((c) => c.getAttribute('data-value'))).toEqual(['todo', 'doing', 'done', '']);
