@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
-from sqlalchemy import Numeric, cast, func, select, update
+from sqlalchemy import Numeric, bindparam, cast, func, select, update
 
 from engines.form import computed
 from engines.form.fields.number import plain
@@ -231,8 +231,6 @@ class Recompute:
     async def _update(self, node: computed.Node, ids: set[int]) -> set[int]:
         """Recompute one field for these records; the ids whose stored value changed."""
         form = self.schema.forms[node.form]
-        table = form.table
-        column = table.c[form.fields[node.field.key].column.name]
         postgresql = self.dialect == "postgresql"
         lock = node.name in (_locked_pg(self.schema) if postgresql else locked(self.schema))
         forward = _read_forward(self.schema).get(node.name, ()) if postgresql else ()
@@ -244,13 +242,8 @@ class Recompute:
                 await self._lock(form, chunk)
             for path in forward:
                 await self._lock_read(path, chunk)
-            current = table.alias("cur")
-            new = (select(current.c.id.label("rid"), value_sql(self.schema, node, self.eval_ctx, self.dialect,
-                                                               current).label("v"))
-                   .where(current.c.id.in_(chunk)).subquery("new"))
-            statement = (update(table).where(table.c.id == new.c.rid, column.is_distinct_from(new.c.v))
-                         .values({column.name: new.c.v}).returning(table.c.id, column))
-            rows = (await self.conn.execute(statement)).all()
+            statement = _recompute_statement(self.schema, node, self.eval_ctx, self.dialect)
+            rows = (await self.conn.execute(statement, {"ids": chunk})).all()
             changed |= {row[0] for row in rows}
             if guarded:
                 at = _guarded_keys(form).index(node.field.key)
@@ -346,6 +339,42 @@ async def recompute_all(conn, schema: AppSchema, tz, user_id: int | None, forms:
             form = schema.forms[node.form]
             value = value_sql(schema, node, eval_ctx, dialect, None)
             await conn.execute(update(form.table).values({form.fields[node.field.key].column.name: value}))
+
+
+class _Watched:
+    """An evaluation context that notes which parts of it (the time, the user) building a statement read."""
+
+    def __init__(self, ctx):
+        self._ctx, self.read = ctx, set()
+
+    def __getattr__(self, name):
+        if name != "tz":  # one zone per deployment, part of every key anyway
+            self.read.add(name)
+        return getattr(self._ctx, name)
+
+
+def _recompute_statement(schema: AppSchema, node: computed.Node, eval_ctx, dialect: str):
+    """The UPDATE that recomputes one field for the records in the expanding parameter `ids`, returning the ids and
+    values that changed. Built once per version and kept while the parts of the context it read (a formula with
+    TODAY() reads the time, most read nothing) stay the same: building it costs far more than running it."""
+    cache = schema.__dict__.setdefault("_recompute_statements", {})
+    known = cache.get((node.name, dialect))
+    if known is not None:
+        read, key, statement = known
+        if key == (eval_ctx.tz, *(getattr(eval_ctx, name) for name in read)):
+            return statement
+    form = schema.forms[node.form]
+    table = form.table
+    column = table.c[form.fields[node.field.key].column.name]
+    current = table.alias("cur")
+    watched = _Watched(eval_ctx)
+    new = (select(current.c.id.label("rid"), value_sql(schema, node, watched, dialect, current).label("v"))
+           .where(current.c.id.in_(bindparam("ids", expanding=True))).subquery("new"))
+    statement = (update(table).where(table.c.id == new.c.rid, column.is_distinct_from(new.c.v))
+                 .values({column.name: new.c.v}).returning(table.c.id, column))
+    read = tuple(sorted(watched.read))
+    cache[(node.name, dialect)] = (read, (eval_ctx.tz, *(getattr(eval_ctx, name) for name in read)), statement)
+    return statement
 
 
 # ---- the value of one computed field, as SQL over its record ----------------------------------------------------

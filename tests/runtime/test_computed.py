@@ -190,3 +190,25 @@ async def test_bad_lookups_and_rollups_are_refused_at_their_place(api):
         "/forms/3/fields/13/field": "rollup_field_type",
         "/forms/3/fields/14/filter": "expr_syntax",
     }
+
+
+async def test_a_formula_reading_today_is_recomputed_with_the_day_of_the_write(api, settings, monkeypatch):
+    """Recompute statements are kept between writes; one that read the clock is rebuilt when the clock moves."""
+    from datetime import datetime, timedelta
+
+    import runtime.write
+    from runtime.expressions import EvalContext
+
+    await api.import_app({"format": "nocode.app/v1", "key": "shop", "name": "小店", "forms": [
+        {"key": "visit", "name": "回访", "fields": [
+            {"key": "on", "type": "date"},
+            {"key": "days", "type": "formula", "expr": "TODAY() - on", "result": "number"}]}]})
+    real = runtime.write.eval_context
+    today = datetime.now(settings.tz).date()
+    first = await _create(api, "visit", {"on": today.isoformat()})
+    second = await _create(api, "visit", {"on": today.isoformat()})
+    later = lambda tz, user_id: EvalContext(real(tz, user_id).now + timedelta(days=3), tz, user_id)
+    monkeypatch.setattr(runtime.write, "eval_context", later)
+    moved = await _patch(api, "visit", second, {"on": (today - timedelta(days=1)).isoformat()})
+    assert moved["days"] == 4  # three days on, for a visit a day earlier: not 1, as the day of the first write gave
+    assert (await _get(api, "visit", first))["days"] == 0
