@@ -31,7 +31,8 @@ class Platform:
         return self.engine.begin()
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
+    """async only so FastAPI calls it on the event loop, not in a worker thread (a thread hop per request)."""
     return request.app.state.platform
 
 
