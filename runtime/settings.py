@@ -73,6 +73,29 @@ class Settings:
             raise ConfigError(f"timezone: unknown time zone {self.timezone!r}") from None
         if self.log_format not in LOG_FORMATS:
             raise ConfigError(f"log_format: {self.log_format!r} is none of {', '.join(LOG_FORMATS)}")
+        _check_database_url(self.database_url)
+
+
+# The databases and drivers the platform runs on (its SQL is written and tested for these two).
+DATABASE_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+
+
+def _check_database_url(url: str) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"database_url: {url!r} is not a database URL (e.g. {DEFAULT_DATABASE_URL} or "
+                          "postgresql+asyncpg://user:password@host:5432/nocode)") from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    wanted = DATABASE_DRIVERS.get(backend)
+    if wanted is None:
+        raise ConfigError(f"database_url: {backend} is not supported; use SQLite (sqlite+aiosqlite:///path) or "
+                          "PostgreSQL (postgresql+asyncpg://user:password@host:5432/nocode)")
+    if driver != wanted:
+        raise ConfigError(f"database_url: {backend} through {driver} is not supported; write {backend}+{wanted}://…")
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ class _BulkInsert:
             if dialect.name == "sqlite" and len(varying) == 1:
                 self.json_sql = f"{into} SELECT {'?, ' * len(same)}value FROM json_each(?)"
         else:
-            raise NotImplementedError(f"bulk insert for {dialect.name} ({dialect.paramstyle})")
+            raise ValueError(f"bulk insert for {dialect.name} ({dialect.paramstyle}): settings refuse other databases")
 
     def bind(self, same: dict, varying: dict[str, list]) -> tuple[str, tuple | list[tuple]]:
         """(SQL, its parameters) for these rows."""

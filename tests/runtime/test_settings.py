@@ -49,6 +49,10 @@ def test_without_a_file_the_defaults_of_make_run_hold(tmp_path, clean_env):
     ('metrics_allow = ["everyone"]', "metrics_allow: 'everyone' does not appear to be an IPv4 or IPv6 network"),
     ('timezone = "Mars/Olympus"', "timezone: unknown time zone 'Mars/Olympus'"),
     ("database_url = ", "cannot read"),
+    ('database_url = "mysql+aiomysql://u@h/db"', "database_url: mysql is not supported; use SQLite"),
+    ('database_url = "postgresql://u@h/db"', r"database_url: postgresql through psycopg2? is not supported; "
+                                             r"write postgresql\+asyncpg://"),
+    ('database_url = "nocode.db"', "database_url: 'nocode.db' is not a database URL"),
 ])
 def test_a_mistake_in_the_file_is_named(tmp_path, clean_env, text, message):
     config = tmp_path / "nocode.toml"
