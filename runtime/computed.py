@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
-from sqlalchemy import Numeric, bindparam, cast, func, select, update
+from sqlalchemy import Numeric, bindparam, cast, func, or_, select, update
 
 from engines.form import computed
 from engines.form.fields.number import plain
@@ -192,14 +192,54 @@ class Recompute:
     async def run(self) -> None:
         self.held.clear()  # a run judges guarded values against what they were when it began
         self.read_locked.clear()
+        group: list[tuple[computed.Node, set[int]]] = []  # fields of one form recomputed for the same records
         for node in plan(self.schema):
+            if group and _reads_any(node, group):
+                await self._update_group(group)
+                group = []
             ids = self.forced.pop(node.name, set())
             for dep in node.deps:
                 dirty = self.changed.get((dep.form, dep.field), set()) | self.changed.get((dep.form, ALL), set())
                 if dirty:
                     ids |= dirty if not dep.hops else await self._reverse(dep.hops, dirty)
-            if ids:
-                self.changed[(node.form, node.field.key)] |= await self._update(node, ids)
+            if not ids:
+                continue
+            if group and not self._joins(group, node, ids):
+                await self._update_group(group)
+                group = []
+            group.append((node, ids))
+        if group:
+            await self._update_group(group)
+
+    def _joins(self, group, node: computed.Node, ids: set[int]) -> bool:
+        """Can `node` be recomputed in the group's one UPDATE: same form, same records, nothing guarded
+        (PostgreSQL: the statement returns which fields changed; SQLite's RETURNING cannot, and its statements
+        cost no round trip, so each field keeps its own there)."""
+        first, first_ids = group[0]
+        return (self.dialect == "postgresql" and node.form == first.form and ids == first_ids
+                and not getattr(node.field, "guarded", False) and not getattr(first.field, "guarded", False))
+
+    async def _update_group(self, group: list[tuple[computed.Node, set[int]]]) -> None:
+        if len(group) == 1:
+            node, ids = group[0]
+            self.changed[(node.form, node.field.key)] |= await self._update(node, ids)
+            return
+        nodes = [node for node, _ in group]
+        form = self.schema.forms[nodes[0].form]
+        locked_pg = _locked_pg(self.schema)
+        lock = any(node.name in locked_pg for node in nodes)
+        forward = sorted({path for node in nodes for path in _read_forward(self.schema).get(node.name, ())},
+                         key=lambda p: (len(p[1]), p[0]))
+        for chunk in _chunks(group[0][1]):
+            if lock:
+                await self._lock(form, chunk)
+            for path in forward:
+                await self._lock_read(path, chunk)
+            statement = _group_statement(self.schema, nodes, self.eval_ctx, self.dialect)
+            for record_id, *flags in (await self.conn.execute(statement, {"ids": chunk})).all():
+                for node, flag in zip(nodes, flags):
+                    if flag:
+                        self.changed[(node.form, node.field.key)].add(record_id)
 
     async def _reverse(self, hops, ids: Iterable[int]) -> set[int]:
         """The ids of the computed field's records that reach these records along `hops`."""
@@ -374,6 +414,41 @@ def _recompute_statement(schema: AppSchema, node: computed.Node, eval_ctx, diale
                  .values({column.name: new.c.v}).returning(table.c.id, column))
     read = tuple(sorted(watched.read))
     cache[(node.name, dialect)] = (read, (eval_ctx.tz, *(getattr(eval_ctx, name) for name in read)), statement)
+    return statement
+
+
+def _reads_any(node: computed.Node, group) -> bool:
+    """Does `node` read a field of the group (then the group's values must be written first)?"""
+    return any(dep.form == member.form and dep.field in (member.field.key, ALL) for dep in node.deps
+               for member, _ in group)
+
+
+def _group_statement(schema: AppSchema, nodes: list[computed.Node], eval_ctx, dialect: str):
+    """One UPDATE recomputing several fields of a form for the records in `ids` (PostgreSQL), returning each
+    changed record's id and, per field, whether its value changed (old and new are both in the FROM row)."""
+    key = ("group", tuple(node.name for node in nodes), dialect)
+    cache = schema.__dict__.setdefault("_recompute_statements", {})
+    known = cache.get(key)
+    if known is not None:
+        read, context, statement = known
+        if context == (eval_ctx.tz, *(getattr(eval_ctx, name) for name in read)):
+            return statement
+    form = schema.forms[nodes[0].form]
+    table = form.table
+    columns = [table.c[form.fields[node.field.key].column.name] for node in nodes]
+    current = table.alias("cur")
+    watched = _Watched(eval_ctx)
+    parts = [current.c.id.label("rid")]
+    for n, (node, column) in enumerate(zip(nodes, columns)):
+        parts += [current.c[column.name].label(f"o{n}"),
+                  value_sql(schema, node, watched, dialect, current).label(f"v{n}")]
+    new = select(*parts).where(current.c.id.in_(bindparam("ids", expanding=True))).subquery("new")
+    differs = [new.c[f"o{n}"].is_distinct_from(new.c[f"v{n}"]) for n in range(len(nodes))]
+    statement = (update(table).where(table.c.id == new.c.rid, or_(*differs))
+                 .values({column.name: new.c[f"v{n}"] for n, column in enumerate(columns)})
+                 .returning(table.c.id, *differs))
+    read = tuple(sorted(watched.read))
+    cache[key] = (read, (eval_ctx.tz, *(getattr(eval_ctx, name) for name in read)), statement)
     return statement
 
 
