@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.browser import browser_page, chromium_browser  # noqa: F401  (fixtures for every browser test)
+from tests.e2e.steps import Api
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,3 +66,10 @@ def live_server(tmp_path_factory):
     server.terminate()
     server.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture
+def admin_api(live_server):
+    """The HTTP API signed in as the live server's admin, for setting up a test's own app."""
+    with closing(Api(live_server.url, live_server.admin_username, live_server.admin_password)) as api:
+        yield api

@@ -14,36 +14,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
+from contextlib import closing
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.steps import Api, add_item, pick, publish, save, shooter, sign_in_admin
 from tests.e2e.test_login_journey import sign_in
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).parent / "screenshots"
 PASSWORD = "Flow-designer-2026"
 
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"flow-{name}.png"))
-
-
-class Api:
-    def __init__(self, base: str, username: str, password: str):
-        self.client = httpx.Client(base_url=base, timeout=30)
-        answer = self.client.post("/api/auth/login", json={"username": username, "password": password})
-        answer.raise_for_status()
-        self.client.headers["Authorization"] = "Bearer " + answer.json()["access_token"]
-
-    def call(self, method: str, path: str, **kw) -> dict:
-        answer = self.client.request(method, path, **kw)
-        assert answer.is_success, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json() if answer.content else {}
+shot = shooter("flow", full_page=False)
 
 
 def expense_app(key: str) -> dict:
@@ -94,12 +77,6 @@ def drop_from_palette(page: Page, node_type: str, x: int, y: int) -> None:
                                                               target_position={"x": x, "y": y})
 
 
-def pick(page: Page, select_test_id: str, option: str) -> None:
-    """Chooses an option of an antd Select by its text."""
-    page.get_by_test_id(select_test_id).click()
-    page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(has_text=option).first.click()
-
-
 @pytest.fixture
 def shoot_on_failure(request, browser_page: Page):
     """The designer's last state as flow-failed.png when the test fails (pytest's tmp dirs are shared and pruned)."""
@@ -113,23 +90,20 @@ def shoot_on_failure(request, browser_page: Page):
             pass
 
 
-def test_a_two_step_approval_drawn_on_the_canvas_runs(live_server, browser_page: Page, chromium_browser: Browser,
-                                                      shoot_on_failure):
-    base = live_server.url.rstrip("/")
+def test_a_two_step_approval_drawn_on_the_canvas_runs(live_server, admin_api: Api, browser_page: Page,
+                                                      chromium_browser: Browser, shoot_on_failure):
     key = f"flow_{uuid.uuid4().hex[:6]}"
-    admin = Api(base, live_server.admin_username, live_server.admin_password)
-    admin.call("POST", "/api/apps/import", json=expense_app(key))
+    admin_api.call("POST", "/api/apps/import", json=expense_app(key))
     people = {}
     for username, name, role in ((f"lead_{key[-6:]}", "王组长", "lead"), (f"cfo_{key[-6:]}", "钱财务", "cfo")):
-        user = admin.call("POST", "/api/admin/users", json={"username": username, "password": PASSWORD, "name": name})
-        admin.call("POST", f"/api/admin/users/{user['id']}/roles", json={"app": key, "role": role})
+        user = admin_api.call("POST", "/api/admin/users",
+                              json={"username": username, "password": PASSWORD, "name": name})
+        admin_api.call("POST", f"/api/admin/users/{user['id']}/roles", json={"app": key, "role": role})
         people[role] = (username, user["id"])
 
     page = browser_page
     page.set_viewport_size({"width": 1600, "height": 1000})
-    page.goto(base + "/login")
-    sign_in(page, live_server.admin_username, live_server.admin_password)
-    page.wait_for_url(base + "/")
+    base = sign_in_admin(page, live_server)
 
     # A flow made elsewhere (no positions) is laid out top to bottom, its edges labelled, nothing wrong with it.
     page.goto(f"{base}/build/{key}/flows/routing")
@@ -147,11 +121,7 @@ def test_a_two_step_approval_drawn_on_the_canvas_runs(live_server, browser_page:
     page.goto(f"{base}/build/{key}/flows")
 
     # A new flow from the workspace's add dialog opens in the designer: a start, an end and an edge between them.
-    page.get_by_test_id("builder-add-flows").click()
-    page.get_by_test_id("builder-new-name").fill("报销审批")
-    page.get_by_test_id("builder-new-key").fill("claim_approval")
-    page.get_by_test_id("builder-new-ok").click()
-    page.wait_for_url(re.compile(rf"/build/{key}/flows/claim_approval$"))
+    add_item(page, key, "flows", "报销审批", "claim_approval")
     expect(page.get_by_test_id("flow-node-start")).to_be_visible()
     expect(page.get_by_test_id("flow-node-end")).to_be_visible()
     expect(page.locator(".react-flow__edge")).to_have_count(1)
@@ -216,15 +186,12 @@ def test_a_two_step_approval_drawn_on_the_canvas_runs(live_server, browser_page:
     page.get_by_test_id("flow-trigger-condition-input").fill("amount > 0")
     expect(page.get_by_test_id("builder-problem-count")).to_have_text("检查通过", timeout=10_000)
 
-    page.get_by_test_id("builder-save").click()
-    expect(page.get_by_test_id("builder-status")).to_have_text("草稿未发布")
-    page.get_by_test_id("builder-publish").click()
-    page.get_by_test_id("builder-publish-confirm").click()
-    expect(page.get_by_test_id("builder-status")).to_have_text("已发布 v2")
+    save(page)
+    publish(page, 2)
     assert not page.js_errors
 
     # What was drawn is what got published.
-    [flow] = [f for f in admin.call("GET", f"/api/apps/{key}")["flows"] if f["key"] == "claim_approval"]
+    [flow] = [f for f in admin_api.call("GET", f"/api/apps/{key}")["flows"] if f["key"] == "claim_approval"]
     assert flow["trigger"] == {"type": "record_created", "form": "claim", "condition": "amount > 0"}
     steps = {node["id"]: node for node in flow["nodes"]}
     assert steps["approval_1"]["name"] == "组长审批" and steps["approval_1"]["assignees"] == [{"role": "lead"}]
@@ -235,12 +202,12 @@ def test_a_two_step_approval_drawn_on_the_canvas_runs(live_server, browser_page:
         ("start", "approval_1"), ("approval_1", "approval_2"), ("approval_2", "end")]
 
     # A claim starts it: 组长 approves through the API …
-    claim = admin.call("POST", f"/api/apps/{key}/forms/claim/records", json={"title": "出差打车", "amount": 88})
-    lead = Api(base, people["lead"][0], PASSWORD)
-    [task] = [t for t in lead.call("GET", "/api/tasks", params={"box": "todo"})["items"]
-              if t["app"] == key and t["record_id"] == claim["id"]]
-    assert task["node"] == "approval_1"
-    lead.call("POST", f"/api/tasks/{task['id']}/actions", json={"action": "approve", "comment": "属实"})
+    claim = admin_api.call("POST", f"/api/apps/{key}/forms/claim/records", json={"title": "出差打车", "amount": 88})
+    with closing(Api(base, people["lead"][0], PASSWORD)) as lead:
+        [task] = [t for t in lead.call("GET", "/api/tasks", params={"box": "todo"})["items"]
+                  if t["app"] == key and t["record_id"] == claim["id"]]
+        assert task["node"] == "approval_1"
+        lead.call("POST", f"/api/tasks/{task['id']}/actions", json={"action": "approve", "comment": "属实"})
 
     # … and 财务 in the task inbox.
     context = chromium_browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
@@ -263,21 +230,18 @@ def test_a_two_step_approval_drawn_on_the_canvas_runs(live_server, browser_page:
     finally:
         context.close()
 
-    instance = admin.call("GET", f"/api/flow-instances/{task['instance']}")
+    instance = admin_api.call("GET", f"/api/flow-instances/{task['instance']}")
     status = instance.get("status") or instance.get("instance", {}).get("status")
     assert status == "completed", instance
 
 
-def test_every_flow_of_the_scrm_app_opens_in_the_designer(live_server, browser_page: Page, shoot_on_failure):
+def test_every_flow_of_the_scrm_app_opens_in_the_designer(live_server, admin_api: Api, browser_page: Page,
+                                                         shoot_on_failure):
     """Reading only: each SCRM flow is drawn whole, and one node of each type opens its property panel."""
-    base = live_server.url.rstrip("/")
-    admin = Api(base, live_server.admin_username, live_server.admin_password)
-    flows = admin.call("GET", "/api/apps/scrm")["flows"]
+    flows = admin_api.call("GET", "/api/apps/scrm")["flows"]
     page = browser_page
     page.set_viewport_size({"width": 1600, "height": 1000})
-    page.goto(base + "/login")
-    sign_in(page, live_server.admin_username, live_server.admin_password)
-    page.wait_for_url(base + "/")
+    base = sign_in_admin(page, live_server)
     for flow in flows:
         page.goto(f"{base}/build/scrm/flows/{flow['key']}")
         expect(page.locator("[data-testid^=flow-node-summary-], .flow-node")).not_to_have_count(0)

@@ -10,38 +10,26 @@ Screenshots land in tests/e2e/screenshots/ (``form-NN-….png``; git-ignored).
 """
 from __future__ import annotations
 
-import re
 import uuid
-from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_login_journey import sign_in
+from tests.e2e.steps import Api, pick, publish, save, shooter, sign_in_admin
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).parent / "screenshots"
+shot = shooter("form")
 
 
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"form-{name}.png"), full_page=True)
-
-
-def make_app(base: str, username: str, password: str, key: str) -> None:
-    with httpx.Client(base_url=base, timeout=30) as client:
-        login = client.post("/api/auth/login", json={"username": username, "password": password})
-        login.raise_for_status()
-        client.headers["Authorization"] = "Bearer " + login.json()["access_token"]
-        answer = client.post("/api/apps/import", json={
-            "format": "nocode.app/v1", "key": key, "name": "巡店（表单设计测试）",
-            "forms": [{"key": "visit", "name": "巡店", "title_field": "title",
-                       "fields": [{"key": "title", "type": "text", "label": "标题"}]}],
-            "menus": [{"label": "巡店", "form": "visit"}],
-        })
-        assert answer.status_code == 201, answer.text
+def make_app(api: Api, key: str) -> None:
+    answer = api.post("/api/apps/import", json={
+        "format": "nocode.app/v1", "key": key, "name": "巡店（表单设计测试）",
+        "forms": [{"key": "visit", "name": "巡店", "title_field": "title",
+                   "fields": [{"key": "title", "type": "text", "label": "标题"}]}],
+        "menus": [{"label": "巡店", "form": "visit"}],
+    })
+    assert answer.status_code == 201, answer.text
 
 
 def centre(page: Page, test_id: str) -> tuple[float, float]:
@@ -71,15 +59,12 @@ def card_keys(page: Page) -> list[str]:
         "cards => cards.map(c => c.dataset.testid.slice('fd-field-'.length))")
 
 
-def test_a_form_is_drawn_by_dragging_published_and_filled_in(live_server, browser_page: Page):
+def test_a_form_is_drawn_by_dragging_published_and_filled_in(live_server, admin_api: Api, browser_page: Page):
     page = browser_page
     page.set_viewport_size({"width": 1600, "height": 1000})
-    base = live_server.url.rstrip("/")
     key = f"fd_{uuid.uuid4().hex[:6]}"
-    make_app(base, live_server.admin_username, live_server.admin_password, key)
-    page.goto(base + "/login")
-    sign_in(page, live_server.admin_username, live_server.admin_password)
-    page.wait_for_url(base + "/")
+    make_app(admin_api, key)
+    base = sign_in_admin(page, live_server)
 
     page.goto(f"{base}/build/{key}/forms/visit")
     expect(page.get_by_test_id("fd-palette")).to_be_visible()
@@ -123,8 +108,7 @@ def test_a_form_is_drawn_by_dragging_published_and_filled_in(live_server, browse
     expect(page.get_by_test_id("formula-ok")).to_contain_text("数字")
     # The form's settings: the store names a record.
     page.get_by_test_id("fd-form-settings").click()
-    page.get_by_test_id("form-title-field").click()
-    page.locator(".ant-select-item-option").filter(has_text="门店").click()
+    pick(page, "form-title-field", "门店")
     expect(page.get_by_test_id("builder-problem-count")).to_have_text("检查通过")
     shot(page, "03-designed")
 
@@ -136,11 +120,8 @@ def test_a_form_is_drawn_by_dragging_published_and_filled_in(live_server, browse
     shot(page, "04-preview")
     page.get_by_test_id("fd-tab-design").click()
 
-    page.get_by_test_id("builder-save").click()
-    expect(page.get_by_test_id("builder-status")).to_have_text("草稿未发布")
-    page.get_by_test_id("builder-publish").click()
-    page.get_by_test_id("builder-publish-confirm").click()
-    expect(page.get_by_test_id("builder-status")).to_have_text("已发布 v2")
+    save(page)
+    publish(page, 2)
 
     # The running app takes a record through the drawn form; the server works the formula out.
     page.goto(f"{base}/apps/{key}/forms/visit")

@@ -7,34 +7,27 @@ Screenshots land in tests/e2e/screenshots/ (``report-NN-….png``; git-ignored).
 """
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.test_login_journey import sign_in
+from tests.e2e.steps import Api, add_item, pick, publish, save, shooter, sign_in_admin
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).parent / "screenshots"
 STATUSES = [{"value": "paid", "label": "已支付"}, {"value": "pending", "label": "待支付"},
             {"value": "refunded", "label": "已退款"}]
 # (status, amount): paid 100 + 250 = 350, pending 40, refunded 60
 ORDERS = [("paid", 100), ("pending", 40), ("paid", 250), ("refunded", 60)]
 
 
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"report-{name}.png"), full_page=True)
+shot = shooter("report")
 
 
-def import_shop(base: str, username: str, password: str) -> str:
+def import_shop(api: Api) -> str:
     key = f"rep_{uuid.uuid4().hex[:6]}"
-    token = httpx.post(base + "/api/auth/login", json={"username": username, "password": password}).json()["access_token"]
     doc = {
         "format": "nocode.app/v1", "key": key, "name": "报表小店",
         "forms": [{"key": "order", "name": "订单", "fields": [
@@ -46,8 +39,7 @@ def import_shop(base: str, username: str, password: str) -> str:
         "data": {"order": [{"no": f"O{i}", "status": s, "amount": a, "paid_at": (date.today() - timedelta(days=i)).isoformat()}
                            for i, (s, a) in enumerate(ORDERS, start=1)]},
     }
-    answer = httpx.post(base + "/api/apps/import?demo_data=true", json=doc,
-                        headers={"Authorization": f"Bearer {token}"})
+    answer = api.post("/api/apps/import?demo_data=true", json=doc)
     assert answer.status_code in (200, 201), answer.text
     return key
 
@@ -63,28 +55,15 @@ def drag(page: Page, source: Locator, target: Locator) -> None:
     page.mouse.up()
 
 
-def publish(page: Page) -> None:
-    page.get_by_test_id("builder-publish").click()
-    expect(page.get_by_test_id("builder-publish-changes")).to_be_visible()
-    page.get_by_test_id("builder-publish-confirm").click()
-    expect(page.get_by_test_id("builder-status")).to_have_text(re.compile(r"已发布 v\d+"), timeout=20_000)
-
-
-def test_a_report_is_dragged_together_previewed_published_and_put_on_a_dashboard(live_server, browser_page: Page):
+def test_a_report_is_dragged_together_previewed_published_and_put_on_a_dashboard(live_server, admin_api: Api,
+                                                                                browser_page: Page):
     page = browser_page
-    base = live_server.url.rstrip("/")
-    key = import_shop(base, live_server.admin_username, live_server.admin_password)
-    page.goto(base + "/login")
-    sign_in(page, live_server.admin_username, live_server.admin_password)
-    page.wait_for_url(base + "/")
+    key = import_shop(admin_api)
+    base = sign_in_admin(page, live_server)
 
     # A new report through the workspace's add dialog starts as a count of the first form's records.
     page.goto(f"{base}/build/{key}/reports")
-    page.get_by_test_id("builder-add-reports").click()
-    page.get_by_test_id("builder-new-name").fill("按状态的销售额")
-    page.get_by_test_id("builder-new-key").fill("sales_by_status")
-    page.get_by_test_id("builder-new-ok").click()
-    page.wait_for_url(re.compile(rf"/build/{key}/reports/sales_by_status$"))
+    add_item(page, key, "reports", "按状态的销售额", "sales_by_status")
     expect(page.get_by_test_id("report-designer")).to_be_visible()
 
     # Drag 状态 to 维度 and 金额 to 指标 (summed, as money is); the record count goes.
@@ -107,10 +86,8 @@ def test_a_report_is_dragged_together_previewed_published_and_put_on_a_dashboard
 
     # 状态 dragged to 筛选 becomes a condition row: 不等于 已退款 leaves the refunds out of the preview.
     drag(page, page.get_by_test_id("report-field-status"), page.get_by_test_id("report-zone-filters"))
-    page.get_by_test_id("report-filter-op-0").click()
-    page.locator(".ant-select-item-option").filter(has_text=re.compile(r"^不等于$")).click()
-    page.get_by_test_id("report-filter-value-0").click()
-    page.locator(".ant-select-item-option").filter(has_text="已退款").click()
+    pick(page, "report-filter-op-0", "不等于", exact=True)
+    pick(page, "report-filter-value-0", "已退款")
     expect(chart).to_have_attribute("data-categories", "已支付|待支付")
     page.get_by_test_id("report-filter-mode").get_by_text("公式").click()
     expect(page.get_by_test_id("report-filter-formula")).to_have_value("status != 'refunded'")
@@ -129,18 +106,12 @@ def test_a_report_is_dragged_together_previewed_published_and_put_on_a_dashboard
     page.get_by_test_id("report-preview-mode").get_by_text("图表").click()
 
     # Save and publish.
-    page.get_by_test_id("builder-save").click()
-    expect(page.get_by_test_id("builder-status")).to_have_text("草稿未发布")
+    save(page)
     publish(page)
 
     # A dashboard with the published report: its widget shows the report's data.
-    page.get_by_test_id("builder-add-dashboards").click()
-    page.get_by_test_id("builder-new-name").fill("经营看板")
-    page.get_by_test_id("builder-new-key").fill("main")
-    page.get_by_test_id("builder-new-ok").click()
-    page.wait_for_url(re.compile(rf"/build/{key}/dashboards/main$"))
-    page.get_by_test_id("dashboard-add-widget").click()
-    page.locator(".ant-select-item-option").filter(has_text="按状态的销售额").click()
+    add_item(page, key, "dashboards", "经营看板", "main")
+    pick(page, "dashboard-add-widget", "按状态的销售额")
     widget = page.get_by_test_id("dashboard-widget-0")
     expect(widget).to_have_attribute("data-report", "sales_by_status")
     expect(widget.get_by_test_id("dashboard-widget-body")).to_have_attribute("data-source", "published")
@@ -161,8 +132,7 @@ def test_a_report_is_dragged_together_previewed_published_and_put_on_a_dashboard
     # A shared date filter targets the report's date field by itself.
     page.get_by_test_id("dashboard-filter-add").click()
     expect(page.get_by_test_id("dashboard-filter-target-0-sales_by_status")).to_contain_text("支付日期")
-    page.get_by_test_id("dashboard-filter-default-period").click()
-    page.locator(".ant-select-item-option").filter(has_text="最近 12 个月").click()
+    pick(page, "dashboard-filter-default-period", "最近 12 个月")
     expect(page.get_by_test_id("builder-problem-count")).to_have_text("检查通过")
     shot(page, "03-dashboard-designer")
 

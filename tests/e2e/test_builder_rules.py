@@ -9,36 +9,21 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_login_journey import sign_in
+from tests.e2e.steps import Api, add_item, pick, publish, save, shooter, sign_in_admin
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).parent / "screenshots"
 TAG = "大客户"
 AMOUNTS = {"甲": 50, "乙": 150, "丙": 300, "丁": 80, "戊": 1000}
 
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"rules-{name}.png"), full_page=True)
+shot = shooter("rules")
 
 
-def admin_client(live_server) -> httpx.Client:
-    client = httpx.Client(base_url=live_server.url, timeout=30)
-    response = client.post("/api/auth/login", json={"username": live_server.admin_username,
-                                                    "password": live_server.admin_password})
-    assert response.status_code == 200, response.text
-    client.headers["Authorization"] = "Bearer " + response.json()["access_token"]
-    return client
-
-
-def make_app(api: httpx.Client, key: str) -> None:
+def make_app(api: Api, key: str) -> None:
     doc = {"format": "nocode.app/v1", "key": key, "name": "客户规则测试",
            "forms": [{"key": "customer", "name": "客户", "title_field": "name", "fields": [
                {"key": "name", "type": "text", "label": "名称", "required": True},
@@ -53,38 +38,23 @@ def make_app(api: httpx.Client, key: str) -> None:
         assert response.status_code == 201, response.text
 
 
-def pick(page: Page, select_test_id: str, option: str) -> None:
-    """Open an antd Select by its test id and choose the option with this text."""
-    page.get_by_test_id(select_test_id).click()
-    page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(
-        has_text=re.compile(rf"^{re.escape(option)}$")).first.click()
-
-
-def test_a_rule_drawn_previewed_published_and_run_then_a_role_ticked(live_server, browser_page: Page):
+def test_a_rule_drawn_previewed_published_and_run_then_a_role_ticked(live_server, admin_api: Api, browser_page: Page):
     page = browser_page
-    base = live_server.url.rstrip("/")
     key = f"rl_{uuid.uuid4().hex[:6]}"
-    api = admin_client(live_server)
-    make_app(api, key)
+    make_app(admin_api, key)
 
-    page.goto(base + "/login")
-    sign_in(page, live_server.admin_username, live_server.admin_password)
-    page.wait_for_url(base + "/")
+    base = sign_in_admin(page, live_server)
     page.goto(f"{base}/build/{key}/rules")
 
     # A rule through the workspace's add dialog opens in the rule designer, on the first form, with no condition.
-    page.get_by_test_id("builder-add-rules").click()
-    page.get_by_test_id("builder-new-name").fill("大客户标签")
-    page.get_by_test_id("builder-new-key").fill("big")
-    page.get_by_test_id("builder-new-ok").click()
-    page.wait_for_url(re.compile(rf"/build/{key}/rules/big$"))
+    add_item(page, key, "rules", "大客户标签", "big")
     expect(page.get_by_test_id("rule-designer")).to_be_visible()
     expect(page.get_by_test_id("rule-preview")).to_contain_text("当前 5 条记录符合（共 5 条）")
 
     # 金额 大于 100, drawn as a row: the preview counts the records that match now.
     page.get_by_test_id("cond-add-row").click()
-    pick(page, "cond-row-0-field", "金额（amount）")
-    pick(page, "cond-row-0-op", "大于")
+    pick(page, "cond-row-0-field", "金额（amount）", exact=True)
+    pick(page, "cond-row-0-op", "大于", exact=True)
     page.get_by_test_id("cond-row-0-value").fill("100")
     expect(page.get_by_test_id("rule-preview")).to_contain_text("当前 3 条记录符合（共 5 条）")
 
@@ -104,11 +74,8 @@ def test_a_rule_drawn_previewed_published_and_run_then_a_role_ticked(live_server
     # Not published yet: run now says so.
     expect(page.get_by_test_id("rule-run-unpublished")).to_be_visible()
 
-    page.get_by_test_id("builder-save").click()
-    expect(page.get_by_test_id("builder-status")).to_have_text("草稿未发布")
-    page.get_by_test_id("builder-publish").click()
-    page.get_by_test_id("builder-publish-confirm").click()
-    expect(page.get_by_test_id("builder-status")).to_have_text("已发布 v2")
+    save(page)
+    publish(page, 2)
 
     # Run now over every record: 3 match and 3 change.
     expect(page.get_by_test_id("rule-run-unpublished")).to_have_count(0, timeout=10_000)
@@ -117,7 +84,7 @@ def test_a_rule_drawn_previewed_published_and_run_then_a_role_ticked(live_server
     expect(page.get_by_test_id("rule-run-result")).to_contain_text("已运行：3 条符合，3 条被修改")
     shot(page, "02-ran")
 
-    records = api.get(f"/api/apps/{key}/forms/customer/records", params={"page_size": 50}).json()["items"]
+    records = admin_api.get(f"/api/apps/{key}/forms/customer/records", params={"page_size": 50}).json()["items"]
     tagged = {r["name"]: TAG in (r.get("tags") or []) for r in records}
     assert tagged == {name: amount > 100 for name, amount in AMOUNTS.items()}
 
@@ -133,7 +100,7 @@ def test_a_rule_drawn_previewed_published_and_run_then_a_role_ticked(live_server
     page.wait_for_url(re.compile(rf"/build/{key}/roles/sales$"))
     page.get_by_test_id("role-perm-customer-read").click()
     page.get_by_test_id("role-perm-customer-update").click()
-    pick(page, "role-rows-customer", "本人负责的")
+    pick(page, "role-rows-customer", "本人负责的", exact=True)
     page.get_by_role("button", name=re.compile("展开行|Expand row")).first.click()
     page.get_by_test_id("role-field-customer-amount").get_by_text("只读").click()
     expect(page.get_by_test_id("role-field-customer-amount").get_by_role("radio", name="只读")).to_be_checked()
@@ -141,9 +108,8 @@ def test_a_rule_drawn_previewed_published_and_run_then_a_role_ticked(live_server
     page.mouse.move(0, 0)
     page.wait_for_timeout(400)  # antd's colour transitions, for a screenshot that shows the settled state
     shot(page, "03-role")
-    page.get_by_test_id("builder-save").click()
-    expect(page.get_by_test_id("builder-status")).to_have_text("草稿未发布")
-    draft = api.get(f"/api/apps/{key}/draft").json()
+    save(page)
+    draft = admin_api.get(f"/api/apps/{key}/draft").json()
     assert draft["roles"][0]["permissions"] == [
         {"form": "customer", "ops": ["read", "update"], "rows": "own", "fields": {"amount": "readonly"}}]
     assert not page.js_errors

@@ -8,30 +8,21 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_login_journey import sign_in
+from tests.e2e.steps import save, shooter, sign_in_admin
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).parent / "screenshots"
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"builder-{name}.png"), full_page=True)
+shot = shooter("builder")
 
 
 def test_a_blank_app_is_built_published_renamed_and_rolled_back(live_server, browser_page: Page):
     page = browser_page
-    base = live_server.url.rstrip("/")
     key = f"ws_{uuid.uuid4().hex[:6]}"
-    page.goto(base + "/login")
-    sign_in(page, live_server.admin_username, live_server.admin_password)
-    page.wait_for_url(base + "/")
+    sign_in_admin(page, live_server)
 
     # A blank app from the app list lands in the builder.
     page.get_by_test_id("app-create").click()
@@ -54,8 +45,7 @@ def test_a_blank_app_is_built_published_renamed_and_rolled_back(live_server, bro
     expect(page.get_by_test_id("builder-problem-count")).to_have_text("检查通过")
     shot(page, "01-new-form")
 
-    page.get_by_test_id("builder-save").click()
-    expect(page.get_by_test_id("builder-status")).to_have_text("草稿未发布")
+    save(page)
 
     # Publishing lists what changes first.
     page.get_by_test_id("builder-publish").click()

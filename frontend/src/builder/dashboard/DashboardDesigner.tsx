@@ -6,10 +6,10 @@ import { useMemo } from 'react';
 import ReactGridLayout, { useContainerWidth, verticalCompactor, type Layout } from 'react-grid-layout';
 import 'react-grid-layout/css/styles.css';
 import 'react-resizable/css/styles.css';
-import { Alert, Button, Card, Empty, Input, Select, Skeleton, Space, Tabs, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Empty, Input, Select, Skeleton, Space, Tag, Typography } from 'antd';
 import { CloseOutlined, HolderOutlined } from '@ant-design/icons';
 import { builderApi } from '../api';
-import { JsonDesigner } from '../JsonDesigner';
+import { DesignerTabs } from '../DesignerTabs';
 import { reportApi } from '../report/api';
 import { AnswerView } from '../report/PreviewPanel';
 import { ProblemText, problemsAt } from '../report/problems';
@@ -159,13 +159,5 @@ export function DashboardDesigner(props: DesignerProps<DashboardDef>) {
       </Card>
     </div>
   );
-  return (
-    <Tabs
-      size="small"
-      items={[
-        { key: 'design', label: t('tab.design'), children: design },
-        { key: 'json', label: t('tab.json'), children: <JsonDesigner {...props} /> },
-      ]}
-    />
-  );
+  return <DesignerTabs design={design} labels={{ design: t('tab.design'), json: t('tab.json') }} designer={props} />;
 }

@@ -3,10 +3,14 @@
  * palette, moved, copied, removed and changed; the palette's groups; problems sorted onto their fields. The
  * designer only calls these, so the tests can check the edits without drawing anything.
  */
+import type { LinkageRule } from '../../expr';
 import type { FieldTypeInfo } from '../api';
 import { textNow } from '../text';
 import type { FieldDef, FormDef, Problem } from '../types';
 import { TEXT } from './text';
+
+// one definition of a linkage rule for the designer and the runtime that applies it
+export type { LinkageRule };
 
 export const KEY_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
 /** Names every record has already; a field may not take them (engines/form/fields/base.py SYSTEM_FIELDS). */
@@ -128,14 +132,6 @@ export function removeField(form: FormDef, index: number): FormDef {
   const linkage = form.linkage as LinkageRule[] | undefined;
   if (linkage) next.linkage = linkage.map((rule) => withoutKey(rule, gone.key));
   return next;
-}
-
-export interface LinkageRule {
-  when: string;
-  show?: string[];
-  hide?: string[];
-  require?: string[];
-  options?: Record<string, string[]>;
 }
 
 function withoutKey(rule: LinkageRule, key: string): LinkageRule {

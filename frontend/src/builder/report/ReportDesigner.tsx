@@ -8,8 +8,8 @@ import {
   type DragStartEvent,
 } from '@dnd-kit/core';
 import { sortableKeyboardCoordinates } from '@dnd-kit/sortable';
-import { Alert, Card, Collapse, Select, Space, Tabs, Typography } from 'antd';
-import { JsonDesigner } from '../JsonDesigner';
+import { Alert, Card, Collapse, Select, Space, Typography } from 'antd';
+import { DesignerTabs } from '../DesignerTabs';
 import { useText } from '../text';
 import type { DesignerProps } from '../types';
 import { reportApi } from './api';
@@ -190,13 +190,5 @@ export function ReportDesigner(props: DesignerProps<ReportDef>) {
       </DragOverlay>
     </DndContext>
   );
-  return (
-    <Tabs
-      size="small"
-      items={[
-        { key: 'design', label: t('tab.design'), children: design },
-        { key: 'json', label: t('tab.json'), children: <JsonDesigner {...props} /> },
-      ]}
-    />
-  );
+  return <DesignerTabs design={design} labels={{ design: t('tab.design'), json: t('tab.json') }} designer={props} />;
 }

@@ -2,6 +2,9 @@
  * The report's `filter` expression built from rows of field – operator – value, joined with AND, and read back
  * from an expression the rows wrote (anything else stays a formula the person edits as text).
  */
+import {
+  COMPARISON_SYMBOLS, joinConditions, writeBlank, writeCall, writeComparison, writeIn, type ComparisonKey,
+} from '../conditionRows';
 import type { FieldDef } from '../types';
 import { isDate, isNumeric } from './model';
 
@@ -26,10 +29,10 @@ const PATH = '([a-z][a-z0-9_]*(?:\\.[a-z][a-z0-9_]*)*)';
 const LITERAL = "('(?:[^'\\\\]|''|\\\\.)*'|-?\\d+(?:\\.\\d+)?|TRUE|FALSE|DATEVALUE\\('\\d{4}-\\d{2}-\\d{2}'\\))";
 const LIST = "\\(((?:'(?:[^'\\\\]|''|\\\\.)*'|-?\\d+(?:\\.\\d+)?)(?:, *(?:'(?:[^'\\\\]|''|\\\\.)*'|-?\\d+(?:\\.\\d+)?))*)\\)";
 
-function infix(symbol: string, fits: Operator['fits']): Operator {
-  const pattern = new RegExp(`^${PATH} ${symbol.replace(/[<>=!]/g, (c) => `\\${c}`)} ${LITERAL}$`);
+function infix(key: ComparisonKey, fits: Operator['fits']): Operator {
+  const pattern = new RegExp(`^${PATH} ${COMPARISON_SYMBOLS[key].replace(/[<>=!]/g, (c) => `\\${c}`)} ${LITERAL}$`);
   return {
-    write: (field, literal) => `${field} ${symbol} ${literal}`,
+    write: (field, literal) => writeComparison(field, key, literal),
     read: (text) => {
       const m = pattern.exec(text);
       return m ? { field: m[1], literal: m[2] } : null;
@@ -41,7 +44,7 @@ function infix(symbol: string, fits: Operator['fits']): Operator {
 function call(name: string, fits: Operator['fits'], negate = false): Operator {
   const pattern = new RegExp(`^${negate ? 'NOT ' : ''}${name}\\(${PATH}, ${LITERAL}\\)$`);
   return {
-    write: (field, literal) => `${negate ? 'NOT ' : ''}${name}(${field}, ${literal})`,
+    write: (field, literal) => writeCall(name, field, literal, negate),
     read: (text) => {
       const m = pattern.exec(text);
       return m ? { field: m[1], literal: m[2] } : null;
@@ -53,7 +56,7 @@ function call(name: string, fits: Operator['fits'], negate = false): Operator {
 function blank(negate: boolean): Operator {
   const pattern = new RegExp(`^${negate ? 'NOT ' : ''}ISBLANK\\(${PATH}\\)$`);
   return {
-    write: (field) => `${negate ? 'NOT ' : ''}ISBLANK(${field})`,
+    write: (field) => writeBlank(field, negate),
     read: (text) => {
       const m = pattern.exec(text);
       return m ? { field: m[1], literal: '' } : null;
@@ -69,14 +72,14 @@ const listy = (f: FieldDef) => f.type === 'tags' || f.type === 'multi_select';
 
 /** The operators a row offers, in menu order. */
 export const OPERATORS = {
-  eq: infix('=', (f) => !listy(f)),
-  ne: infix('!=', (f) => !listy(f)),
-  gt: infix('>', ordered),
-  ge: infix('>=', ordered),
-  lt: infix('<', ordered),
-  le: infix('<=', ordered),
+  eq: infix('eq', (f) => !listy(f)),
+  ne: infix('ne', (f) => !listy(f)),
+  gt: infix('gt', ordered),
+  ge: infix('ge', ordered),
+  lt: infix('lt', ordered),
+  le: infix('le', ordered),
   in: {
-    write: (field: string, literal: string) => `${field} IN (${literal})`,
+    write: (field: string, literal: string) => writeIn(field, literal),
     read: (text: string) => {
       const m = new RegExp(`^${PATH} IN ${LIST}$`).exec(text);
       return m ? { field: m[1], literal: m[2] } : null;
@@ -133,8 +136,7 @@ export function rowCondition(row: FilterRow, field: FieldDef | undefined): strin
 
 /** The rows as one expression (AND), or undefined for no condition at all. */
 export function compileRows(rows: FilterRow[], fieldOf: (path: string) => FieldDef | undefined): string | undefined {
-  const parts = rows.map((row) => rowCondition(row, fieldOf(row.field))).filter((p): p is string => Boolean(p));
-  return parts.length ? parts.join(' AND ') : undefined;
+  return joinConditions(rows.map((row) => rowCondition(row, fieldOf(row.field))), 'AND') || undefined;
 }
 
 /** Split on AND outside quotes and brackets. */

@@ -83,6 +83,7 @@ describe('parseCondition', () => {
     const tree = parseCondition("amount>100 and region<>'华北'", FIELDS)!;
     expect(tree.items).toEqual([row('amount', 'gt', 100), row('region', 'ne', '华北')]);
     expect(compileCondition(tree, FIELDS)).toBe("amount > 100 AND region != '华北'");
+    expect(parseCondition('amount == 100', FIELDS)?.items).toEqual([row('amount', 'eq', 100)]);
   });
 
   it.each([

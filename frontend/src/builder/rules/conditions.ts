@@ -7,11 +7,14 @@
  * the other one (nesting one level deep is what people draw).
  */
 import { parse, type ExprNode } from '../../expr';
+import {
+  COMPARISON_SYMBOLS, joinConditions, writeBlank, writeCall, writeComparison, writeIn, type ComparisonKey, type Joiner,
+} from '../conditionRows';
 import { textNow } from '../text';
 import type { FieldDef } from '../types';
 import { RULE_TEXT } from './text';
 
-export type Joiner = 'AND' | 'OR';
+export type { Joiner };
 export type RowValue = string | number | boolean | string[] | null;
 
 export interface ConditionRow {
@@ -104,27 +107,27 @@ export function literal(value: RowValue, kind: FieldKind): string {
 // a date-time compares with a date-time only, so the builder offers it days-since and blank tests
 const ORDERED: FieldKind[] = ['number', 'date'];
 const EQUATABLE: FieldKind[] = ['text', 'number', 'choice', 'date', 'person', 'link'];
-const comparison = (key: string, symbol: string, kinds: FieldKind[]): Operator => ({
-  key, kinds, value: 'single', write: (field, value, kind) => `${field} ${symbol} ${literal(value, kind)}`,
+const comparison = (key: ComparisonKey, kinds: FieldKind[]): Operator => ({
+  key, kinds, value: 'single', write: (field, value, kind) => writeComparison(field, key, literal(value, kind)),
 });
 
 export const OPERATORS: Operator[] = [
-  comparison('eq', '=', [...EQUATABLE, 'bool']),
-  comparison('ne', '!=', EQUATABLE),
-  comparison('gt', '>', ORDERED),
-  comparison('ge', '>=', ORDERED),
-  comparison('lt', '<', ORDERED),
-  comparison('le', '<=', ORDERED),
-  { key: 'contains', kinds: ['text'], value: 'single', write: (f, v, k) => `CONTAINS(${f}, ${literal(v, k)})` },
-  { key: 'not_contains', kinds: ['text'], value: 'single', write: (f, v, k) => `NOT CONTAINS(${f}, ${literal(v, k)})` },
-  { key: 'in', kinds: ['text', 'choice'], value: 'many', write: (f, v, k) => `${f} IN (${literal(v, k)})` },
-  { key: 'not_in', kinds: ['text', 'choice'], value: 'many', write: (f, v, k) => `${f} NOT IN (${literal(v, k)})` },
-  { key: 'has_tag', kinds: ['list'], value: 'single', write: (f, v) => `HAS_TAG(${f}, ${literal(v, 'text')})` },
-  { key: 'not_has_tag', kinds: ['list'], value: 'single', write: (f, v) => `NOT HAS_TAG(${f}, ${literal(v, 'text')})` },
+  comparison('eq', [...EQUATABLE, 'bool']),
+  comparison('ne', EQUATABLE),
+  comparison('gt', ORDERED),
+  comparison('ge', ORDERED),
+  comparison('lt', ORDERED),
+  comparison('le', ORDERED),
+  { key: 'contains', kinds: ['text'], value: 'single', write: (f, v, k) => writeCall('CONTAINS', f, literal(v, k)) },
+  { key: 'not_contains', kinds: ['text'], value: 'single', write: (f, v, k) => writeCall('CONTAINS', f, literal(v, k), true) },
+  { key: 'in', kinds: ['text', 'choice'], value: 'many', write: (f, v, k) => writeIn(f, literal(v, k)) },
+  { key: 'not_in', kinds: ['text', 'choice'], value: 'many', write: (f, v, k) => writeIn(f, literal(v, k), true) },
+  { key: 'has_tag', kinds: ['list'], value: 'single', write: (f, v) => writeCall('HAS_TAG', f, literal(v, 'text')) },
+  { key: 'not_has_tag', kinds: ['list'], value: 'single', write: (f, v) => writeCall('HAS_TAG', f, literal(v, 'text'), true) },
   { key: 'days_over', kinds: ['date', 'datetime'], value: 'days', write: (f, v) => `DAYS_SINCE(${f}) > ${literal(v, 'number')}` },
   { key: 'days_within', kinds: ['date', 'datetime'], value: 'days', write: (f, v) => `DAYS_SINCE(${f}) <= ${literal(v, 'number')}` },
-  { key: 'blank', kinds: ['text', 'number', 'choice', 'list', 'date', 'datetime', 'person', 'link'], value: 'none', write: (f) => `ISBLANK(${f})` },
-  { key: 'not_blank', kinds: ['text', 'number', 'choice', 'list', 'date', 'datetime', 'person', 'link'], value: 'none', write: (f) => `NOT ISBLANK(${f})` },
+  { key: 'blank', kinds: ['text', 'number', 'choice', 'list', 'date', 'datetime', 'person', 'link'], value: 'none', write: (f) => writeBlank(f) },
+  { key: 'not_blank', kinds: ['text', 'number', 'choice', 'list', 'date', 'datetime', 'person', 'link'], value: 'none', write: (f) => writeBlank(f, true) },
 ];
 
 const OPERATOR_BY_KEY = new Map(OPERATORS.map((op) => [op.key, op]));
@@ -168,19 +171,19 @@ function compileRow(row: ConditionRow, fields: Map<string, FieldDef>): string | 
 /** The tree as expression text; rows that are not finished (no field or no value yet) are left out. Empty: no condition. */
 export function compileCondition(tree: ConditionTree, fields: FieldDef[]): string {
   const byKey = new Map(conditionFields(fields).map((f) => [f.key, f]));
-  const parts = tree.items
-    .map((item) => {
-      if (item.kind === 'row') return compileRow(item, byKey);
-      const inner = item.rows.map((row) => compileRow(row, byKey)).filter((part): part is string => part !== null);
-      if (inner.length === 0) return null;
-      return inner.length === 1 ? inner[0] : `(${inner.join(` ${item.join} `)})`;
-    })
-    .filter((part): part is string => part !== null);
-  return parts.join(` ${tree.join} `);
+  return joinConditions(tree.items.map((item) => {
+    if (item.kind === 'row') return compileRow(item, byKey);
+    const inner = item.rows.map((row) => compileRow(row, byKey)).filter((part): part is string => part !== null);
+    if (inner.length === 0) return null;
+    return inner.length === 1 ? inner[0] : `(${joinConditions(inner, item.join)})`;
+  }), tree.join);
 }
 
 // ---- text → tree ----------------------------------------------------------------------------------------------
-const SYMBOL_TO_OP: Record<string, string> = { '=': 'eq', '==': 'eq', '!=': 'ne', '<>': 'ne', '>': 'gt', '>=': 'ge', '<': 'lt', '<=': 'le' };
+// the parser reads == and <> as = and !=
+const SYMBOL_TO_OP: Record<string, string> = Object.fromEntries(
+  Object.entries(COMPARISON_SYMBOLS).map(([key, symbol]) => [symbol, key]),
+);
 
 /** The operands of a chain of the same AND / OR: `a AND b AND c` → [a, b, c]. */
 function chain(node: ExprNode, join: Joiner): ExprNode[] {
