@@ -419,10 +419,11 @@ async def start_flow(conn: AsyncConnection, schema: AppSchema, flow_key: str, *,
         record = None
     elif record is None:
         record = await flow_record(conn, schema, flow, record_id)
-    instance_id = (await conn.execute(insert(flow_instances).values(
+    instance_id, org = (await conn.execute(insert(flow_instances).values(
         app_id=schema.app_id, flow=flow_key, version=schema.version, status="running", initiator=initiator,
-        form=flow.form, record_id=record_id, started_at=_naive(at)).returning(flow_instances.c.id))).scalar_one()
-    ctx = await _context(conn, schema.app_id, flow, tz)
+        form=flow.form, record_id=record_id, started_at=_naive(at)).returning(
+        flow_instances.c.id, _ORG_VERSION.scalar_subquery()))).one()  # the org chart's version: no read of its own
+    ctx = await _context(conn, schema.app_id, flow, tz, org)
     event = Start(at, instance_id=instance_id, initiator=initiator, record=record, variables=variables or {},
                   parent=parent)
     return await _step_and_apply(conn, schema, flow, None, event, ctx, tz, 0)
