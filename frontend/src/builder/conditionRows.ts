@@ -36,3 +36,8 @@ export function writeBlank(field: string, negate = false): string {
 export function joinConditions(parts: readonly (string | null)[], join: Joiner): string {
   return parts.filter((part): part is string => part !== null).join(` ${join} `);
 }
+
+/** A text literal in the language: single quotes, a quote inside doubled, a backslash escaped (it starts an escape). */
+export function quote(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}

@@ -3,7 +3,7 @@
  * from an expression the rows wrote (anything else stays a formula the person edits as text).
  */
 import {
-  COMPARISON_SYMBOLS, joinConditions, writeBlank, writeCall, writeComparison, writeIn, type ComparisonKey,
+  COMPARISON_SYMBOLS, joinConditions, quote, writeBlank, writeCall, writeComparison, writeIn, type ComparisonKey,
 } from '../conditionRows';
 import type { FieldDef } from '../types';
 import { isDate, isNumeric } from './model';
@@ -101,7 +101,6 @@ export function operatorsFor(field: FieldDef | undefined): OperatorKey[] {
 
 export const isUnary = (op: OperatorKey) => Boolean((OPERATORS[op] as Operator).unary);
 
-const quote = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 const unquote = (literal: string) =>
   literal.startsWith("'") ? literal.slice(1, -1).replace(/''/g, "'").replace(/\\(.)/g, '$1') : literal;
 const NUMBER = /^-?\d+(\.\d+)?$/;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FieldDef } from '../types';
-import { blankRow, compileCondition, operatorsFor, parseCondition, quote, type ConditionTree } from './conditions';
+import { quote } from '../conditionRows';
+import { blankRow, compileCondition, operatorsFor, parseCondition, type ConditionTree } from './conditions';
 
 const FIELDS: FieldDef[] = [
   { key: 'name', type: 'text', label: '名称' },
@@ -120,5 +121,13 @@ describe('operators by field type', () => {
 
   it('quotes text the way the language reads it', () => {
     expect(quote("it's")).toBe("'it''s'");
+    expect(quote('C:\\new')).toBe("'C:\\\\new'"); // a backslash stays one, not the start of a newline
+  });
+
+  it('keeps a backslash in a text value through writing and reading back', () => {
+    const text = "CONTAINS(name, 'a\\\\b')";
+    const tree = parseCondition(text, FIELDS);
+    expect(tree?.items[0]).toMatchObject({ value: 'a\\b' });
+    expect(compileCondition(tree!, FIELDS)).toBe(text);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { parse, type ExprNode } from '../../expr';
 import {
-  COMPARISON_SYMBOLS, joinConditions, writeBlank, writeCall, writeComparison, writeIn, type ComparisonKey, type Joiner,
+  COMPARISON_SYMBOLS, joinConditions, quote, writeBlank, writeCall, writeComparison, writeIn, type ComparisonKey, type Joiner,
 } from '../conditionRows';
 import { textNow } from '../text';
 import type { FieldDef } from '../types';
@@ -85,10 +85,6 @@ export interface Operator {
   write: (field: string, value: RowValue, kind: FieldKind) => string;
 }
 
-/** A text literal in the language: single quotes, a quote inside doubled. */
-export function quote(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
 
 /** A value as a literal for the field's kind: numbers bare, truth as TRUE/FALSE, dates through DATEVALUE, text quoted. */
 export function literal(value: RowValue, kind: FieldKind): string {
