@@ -41,6 +41,9 @@ log = logging.getLogger("nocode.jobs")
 
 QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
 NOTIFY_CHANNEL = "nocode_jobs"
+# A job due this far off wakes no runner: every runner looks again within its poll interval (seconds) and sleeps
+# no longer than until the next job due, so it is found in time without a notification (a flow's 2-day timer).
+NO_WAKE_AFTER = timedelta(minutes=5)
 ERROR_TEXT_LIMIT = 2000
 
 
@@ -125,7 +128,7 @@ async def enqueue(conn: AsyncConnection, kind: str, payload: dict | None = None,
     else:
         statement = _insert_ignoring_duplicates(conn).values(**values).returning(jobs.c.id)
         job_id = (await conn.execute(statement)).scalar()
-    if job_id is not None:
+    if job_id is not None and when - now < NO_WAKE_AFTER:
         await _wake_on_commit(conn)
     return job_id
 
