@@ -103,11 +103,31 @@ def _as_epoch(moment: datetime) -> int:
     return int(moment.replace(tzinfo=timezone.utc).timestamp())
 
 
+_VERIFIED: dict[tuple[str, str], dict] = {}  # (token, secret) → its claims, signature checked once per process
+_VERIFIED_SIZE = 10_000
+
+
+def token_claims(token: str, secret: str) -> dict:
+    """The claims of a bearer token with a good signature that has not expired (jwt.PyJWTError otherwise). A
+    token comes with every request of a session: its signature is checked the first time, its expiry every time."""
+    key = (token, secret)
+    claims = _VERIFIED.get(key)
+    if claims is None:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub", "iat", "jti"]})
+        if len(_VERIFIED) >= _VERIFIED_SIZE:
+            _VERIFIED.pop(next(iter(_VERIFIED)))
+        _VERIFIED[key] = claims
+    elif claims["exp"] <= time.time():
+        del _VERIFIED[key]
+        raise jwt.ExpiredSignatureError("Signature has expired")
+    return claims
+
+
 async def user_from_token(conn: AsyncConnection, token: str, secret: str) -> User:
     """The user of a bearer token whose session is still open. Refused: bad signature, expired, no session
     (or one signed out / revoked), issued before the last password change, or a deactivated user."""
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub", "iat", "jti"]})
+        claims = token_claims(token, secret)
         user_id, session_id, issued_at = int(claims["sub"]), str(claims["jti"]), int(claims["iat"])
     except (jwt.PyJWTError, ValueError, TypeError):
         raise ApiError(401, "unauthorized") from None

@@ -178,8 +178,10 @@ class RequestObserver:
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
+        from runtime.auth import token_claims  # (runtime.auth reaches the job runner, which imports this module)
+
         try:
-            return int(jwt.decode(token.strip(), self.settings.secret_key, algorithms=["HS256"])["sub"])
+            return int(token_claims(token.strip(), self.settings.secret_key)["sub"])
         except (jwt.PyJWTError, KeyError, ValueError, TypeError):
             return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 import jwt
+import pytest
 
 
 async def test_login_gives_a_token_that_opens_the_api(api):
@@ -59,3 +60,19 @@ async def test_api_docs_work_without_the_internet(api):
     assert script.status_code == 200 and len(script.content) > 100_000
     spec = (await api.client.get("/api/openapi.json")).json()
     assert "/api/apps/{app}/forms/{form}/records" in spec["paths"]
+
+
+def test_a_token_seen_before_is_still_refused_once_it_expires(monkeypatch):
+    """Signatures are checked once per token and process; expiry on every request."""
+    from runtime.auth import User, issue_token, token_claims
+
+    secret = "s" * 40
+    token = issue_token(User(7, "alice", "Alice", False), secret, ttl_seconds=60, session_id="abc")
+    assert token_claims(token, secret)["sub"] == "7"
+    assert token_claims(token, secret)["sub"] == "7"  # from the cache
+    with pytest.raises(jwt.InvalidSignatureError):
+        token_claims(token, "t" * 40)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 61)
+    with pytest.raises(jwt.ExpiredSignatureError):
+        token_claims(token, secret)
