@@ -1,4 +1,4 @@
-"""Bulk insert of N member records three ways into fresh, identical tables of one database.
+"""Bulk insert of N member records four ways into fresh, identical tables of one database.
 
 (a) api     — POST /api/apps/{app}/forms/member/records/bulk, 1,000 items a request, through httpx's
               ASGITransport in this process (the whole FastAPI stack: body limit, JSON parsing, auth,
@@ -10,6 +10,8 @@
               identical). SQLite: sqlite3's executemany through the platform's own engine (same pragmas,
               BEGIN IMMEDIATE). PostgreSQL: asyncpg executemany of an INSERT on its own connection (not
               COPY, which is different work).
+(d) driver + audit — (c) and, per batch, the audit entries our records layer writes for the new rows, the way
+              a person would write them: one INSERT INTO audit_log … SELECT over the ids past the largest before.
 """
 from __future__ import annotations
 
@@ -114,6 +116,7 @@ class InsertBench:
         async with self.engine.connect() as conn:
             schema = await self.platform.schemas.get(conn, key)
         self.keys.append((way, key))
+        self.app_id = schema.app_id
         return key, schema.form(FORM_KEY)
 
     # ---- (a) the HTTP bulk API ---------------------------------------------------------------------------------
@@ -161,30 +164,49 @@ class InsertBench:
                               for c, p in zip(columns, processors)))
         return [c.name for c in columns], rows
 
-    async def via_driver(self) -> Timing:
-        _key, form = await self.fresh_form("driver")
+    async def via_driver(self, audit: bool = False) -> Timing:
+        way = "driver_audit" if audit else "driver"
+        _key, form = await self.fresh_form(way)
         names, rows = self.driver_rows(form)
         table = form.table.name
+        # (d): the audit entries of the batch's new rows, in one statement after it
+        audit_sql = ("INSERT INTO audit_log (at, user_id, app_id, form, action, record_id) "
+                     f"SELECT {{0}}, {{1}}, {{2}}, {{3}}, 'create', id FROM {table} WHERE id > {{4}}")
+        audit_values = (utcnow(), self.user_id, self.app_id, FORM_KEY)
         if self.dialect == "sqlite":
             sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            audit_sqlite = audit_sql.format(*"?????")
+            stamp = audit_values[0].isoformat(" ", "microseconds")
             with Clock() as clock:
                 for batch in batches(rows):
                     async with self.engine.begin() as conn:  # BEGIN IMMEDIATE … COMMIT, as the records layer
+                        if audit:
+                            before = (await conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar()
                         await conn.exec_driver_sql(sql, batch)
-            return Timing("driver", len(rows), clock.wall, clock.cpu)
+                        if audit:
+                            await conn.exec_driver_sql(audit_sqlite, (stamp, *audit_values[1:], before))
+            return Timing(way, len(rows), clock.wall, clock.cpu)
         import asyncpg
 
         placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
         sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders})"
+        audit_pg = audit_sql.format("$1::timestamp", "$2::int", "$3::int", "$4::varchar", "$5::bigint")
         conn = await asyncpg.connect(self.pg_dsn)
         try:
             with Clock() as clock:
                 for batch in batches(rows):
                     async with conn.transaction():
+                        if audit:
+                            before = await conn.fetchval(f"SELECT coalesce(max(id), 0) FROM {table}")
                         await conn.executemany(sql, batch)
+                        if audit:
+                            await conn.execute(audit_pg, *audit_values, before)
         finally:
             await conn.close()
-        return Timing("driver", len(rows), clock.wall, clock.cpu)
+        return Timing(way, len(rows), clock.wall, clock.cpu)
+
+    async def via_driver_audit(self) -> Timing:
+        return await self.via_driver(audit=True)
 
     # ---- the form engine alone ----------------------------------------------------------------------------------
     async def validation_only(self) -> float:
@@ -217,7 +239,7 @@ class InsertBench:
                 raise RuntimeError(f"{other_key} differs from {first_key} at {diff}")
 
 
-WAYS = ("driver", "records", "api")
+WAYS = ("driver", "driver_audit", "records", "api")
 
 
 async def run_inserts(database: str, url: str, data_dir: Path, items: list[dict], repeat: int = 1,
