@@ -3,9 +3,11 @@ rows in Python. The plan is SQLAlchemy; the runtime executes it (runtime/rules.p
 
 - `rows`: one SELECT giving, for each record whose fields change, its new values — every field the rule's actions
   set, computed over the record as it was (the then-branch's values where the condition holds, the else-branch's
-  elsewhere), stored the way the form stores them (money in cents, blank text empty) — and a flag per tag the
-  rule adds. Records whose new values the form would refuse (out of range, not an option, too many tags) are
-  left out, as event time leaves them unchanged; records whose values would not change are left out too.
+  elsewhere), stored the way the form stores them (money in cents, blank text empty) — and, per tag the rule adds
+  or removes, whether the record had it before and has it after. Records whose new values the form would refuse
+  (out of range, not an option, too many tags) are left out, as event time leaves them unchanged; records whose
+  values would not change are left out too. The new values are computed once per record: the compare, the
+  checks and the flags read them by name from an inner query the database keeps as it is.
 - `matched`: how many records the condition holds for.
 - `acting`: per per-record action, the ids it acts on (one SELECT each), taken before anything changes.
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import (Float, Numeric, Text, and_, case, cast, false, func, literal, not_, null, or_, select,
+from sqlalchemy import (Float, Numeric, Text, case, cast, false, func, literal, not_, null, or_, select,
                         true)
 
 from engines.expr import EvalContext
@@ -85,8 +87,9 @@ class BatchBuild:
 @dataclass
 class BatchPlan:
     fields: list[str]  # the fields written, in the order of `rows`' value columns v0, v1…
-    rows: Any  # SELECT id, v0…, a0…: the records that change
-    added: list[tuple[str, str]]  # (field, tag) of flag columns a0, a1…: the tag is new on that record
+    rows: Any  # SELECT id, v0…, h0…, g0…: the records that change
+    tags: list[tuple[str, str]]  # (field, tag) of flag columns h0, g0…: the record had the tag before / has it after
+    added: list[tuple[str, str]]  # of `tags`, those the rule adds (the others it only removes)
     matched: Any  # SELECT count(*): records the condition holds for
     acting: list[tuple[str, int, Any, Any, Any]] = field(default_factory=list)  # (branch, index, action, type, ids)
 
@@ -99,6 +102,7 @@ def compile_batch(rule: CompiledRule, tables, ctx: EvalContext, dialect: str, fo
     holds = func.coalesce(condition, false()) if rule.condition else true()  # never NULL, so NOT flips it
     by_branch: dict[str, dict] = {}
     added: list[tuple[str, str]] = []
+    removed: list[tuple[str, str]] = []
     acting = []
     for branch in BRANCHES:
         build.values = {}
@@ -107,6 +111,7 @@ def compile_batch(rule: CompiledRule, tables, ctx: EvalContext, dialect: str, fo
             build.at = (branch, i)
             kind.values_sql(action, build)
             added += [pair for pair in kind.added_tags(action) if pair not in added]
+            removed += [pair for pair in kind.removed_tags(action) if pair not in removed]
             if kind.acting(action):
                 extra = kind.holds_sql(action, build)
                 ids = select(cur.c.id).where(where, *([extra] if extra is not None else [])).order_by(cur.c.id)
@@ -125,7 +130,7 @@ def compile_batch(rule: CompiledRule, tables, ctx: EvalContext, dialect: str, fo
             value = else_value
         else:
             value = case((holds, then_value), else_=else_value)
-        new[key] = stored_sql(defs[key], value, dialect)
+        new[key] = value
     where = []
     if not by_branch["else"]:
         where.append(holds)
@@ -134,19 +139,23 @@ def compile_batch(rule: CompiledRule, tables, ctx: EvalContext, dialect: str, fo
     frm = cur
     for subquery, key in build.joins:
         frm = frm.outerjoin(subquery, subquery.c[key] == cur.c.id)
-    # the new values once per record (an inner query), then compared and checked by name
+    # the new values once per record (an inner query), then stored the form's way, compared and checked by name;
+    # OFFSET 0 keeps both databases from merging the inner query into the outer one, which would copy the value
+    # expressions into every place that names them and compute each up to five times per record
     inner = select(cur.c.id, *[new[key].label(f"v{n}") for n, key in enumerate(keys)],
                    *[build.column(key).label(f"o{n}") for n, key in enumerate(keys)]).select_from(frm).where(*where)
-    inner = inner.subquery("new")
-    value = {key: inner.c[f"v{n}"] for n, key in enumerate(keys)}
+    inner = inner.offset(0).subquery("new")
+    value = {key: stored_sql(defs[key], inner.c[f"v{n}"], dialect) for n, key in enumerate(keys)}
     old = {key: inner.c[f"o{n}"] for n, key in enumerate(keys)}
     checks = [or_(*[value[key].is_distinct_from(old[key]) for key in keys]) if keys else false()]
     checks += [guard for key in keys for guard in guards_sql(defs[key], value[key], dialect)]
-    flags = [and_(not_(has_tag_sql(old[key], tag, build.sqlite)), has_tag_sql(value[key], tag, build.sqlite))
-             .label(f"a{n}") for n, (key, tag) in enumerate(added) if key in new]
+    tags = [pair for pair in dict.fromkeys([*added, *removed]) if pair[0] in new]
+    flags = [flag for n, (key, tag) in enumerate(tags)
+             for flag in (has_tag_sql(old[key], tag, build.sqlite).label(f"h{n}"),
+                          has_tag_sql(value[key], tag, build.sqlite).label(f"g{n}"))]
     rows = select(inner.c.id, *[value[key].label(f"v{n}") for n, key in enumerate(keys)], *flags).where(*checks)
     matched = select(func.count()).select_from(cur).where(condition)
-    return BatchPlan(keys, rows, [pair for pair in added if pair[0] in new], matched, acting)
+    return BatchPlan(keys, rows, tags, [pair for pair in tags if pair in added], matched, acting)
 
 
 # ---- values as the form stores them, and the form's checks ----------------------------------------------------------

@@ -184,6 +184,29 @@ async def test_batch_remembers_and_forgets_tag_sources(api):
     assert {"rule": "vip", "fields": ["tags", "level", "discount"]} in audit
 
 
+async def test_batch_takes_over_a_source_left_behind(api):
+    """A source kept for a tag its record no longer has (written around the rules) is taken over when the batch
+    puts the tag back — one row per tag, this rule's, stamped now — and a record tagged afresh gets its own."""
+    from datetime import datetime
+
+    from runtime.models import apps
+
+    await api.import_app(shop(on=False))
+    a = await create(api, {"name": "A", "spent": 8000, "orders": 4, "region": "华东"})
+    b = await create(api, {"name": "B", "spent": 9000, "orders": 5, "region": "华南"})
+    async with api.platform.engine.begin() as conn:
+        app_id = (await conn.execute(select(apps.c.id).where(apps.c.key == "shop"))).scalar_one()
+        await conn.execute(rule_tag_sources.insert().values(app_id=app_id, form="customer", record_id=a["id"],
+                                                            field="tags", tag=TAG, rule="old",
+                                                            set_at=datetime(2020, 1, 1)))
+    assert (await run(api, "vip"))["changed"] == 2
+    async with api.platform.engine.connect() as conn:
+        rows = (await conn.execute(select(rule_tag_sources.c.record_id, rule_tag_sources.c.rule,
+                                          rule_tag_sources.c.set_at).order_by(rule_tag_sources.c.record_id))).all()
+    assert [(r.record_id, r.rule) for r in rows] == [(a["id"], "vip"), (b["id"], "vip")]
+    assert rows[0].set_at == rows[1].set_at > datetime(2020, 1, 1)
+
+
 CHAIN = [{"key": "bump", "name": "加一", "form": "customer", "on": ["updated"], "fields": ["score"],
           "when": "score < 90", "then": [{"action": "set_field", "field": "score", "value": "score + 1"}]}]
 

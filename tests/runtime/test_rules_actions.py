@@ -145,6 +145,50 @@ RFM = [{"key": "rfm", "name": "RFM 分层", "form": "customer", "on": ["updated"
                   "filter": "status = 'paid'", "into": {"r": "r", "f": "f", "m": "m", "segment": "segment"}}]}]
 
 
+async def test_rfm_segment_in_sql_labels_every_mix_of_scores_as_event_time_does(api):
+    from itertools import product
+
+    from sqlalchemy import Float, cast, literal, null
+
+    from engines.rules.actions.scoring import segment, segment_sql
+
+    async with api.platform.engine.connect() as conn:
+        for scores in product([None, 1, 2, 3, 4, 5], repeat=3):
+            sql = segment_sql(*(cast(null() if s is None else literal(float(s)), Float) for s in scores))
+            assert (await conn.execute(select(sql))).scalar() == segment(*scores), scores
+
+
+async def test_rfm_tile_ends_give_the_boundaries_ntile_gives(api):
+    """A batch reads each tile's largest value at the tile's last place; NTILE(5) over the same rows agrees — counts
+    that split evenly or not, fewer rows than tiles, ties."""
+    import random
+
+    from sqlalchemy import Column, DateTime, Float, Integer, MetaData, Table, func, insert
+
+    from engines.rules.actions.scoring import PARTS, TILES, Rfm
+
+    assert Rfm.ends_sql(None, 0, True) is None and Rfm.boundaries_at(None, 0) == {"r": [], "f": [], "m": []}
+    rng = random.Random(7)
+    async with api.platform.engine.begin() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        for count in (1, 2, 4, 5, 6, 9, 23, 101):
+            kept = Table(f"ends_{count}", MetaData(), Column("cid", Integer, primary_key=True),
+                         Column("last", DateTime), Column("freq", Integer), Column("money", Float),
+                         prefixes=["TEMPORARY"])
+            await conn.run_sync(kept.create)
+            await conn.execute(insert(kept), [
+                {"cid": i, "last": datetime(2026, 1, 1) + timedelta(days=rng.randint(0, 9)),
+                 "freq": rng.randint(1, 4), "money": float(rng.randint(1, 6) * 50)} for i in range(1, count + 1)])
+            got = Rfm.boundaries_at((await conn.execute(Rfm.ends_sql(kept, count, sqlite))).mappings().one(), count)
+            want = {}
+            for part, column in PARTS:
+                tiles = select(func.ntile(TILES).over(order_by=kept.c[column]).label("t"),
+                               kept.c[column].label("v")).subquery()
+                found = (await conn.execute(select(func.max(tiles.c.v)).group_by(tiles.c.t).order_by(tiles.c.t)))
+                want[part] = [v if part == "r" else float(v) for v in found.scalars()]
+            assert got == want, count
+
+
 async def test_rfm_scores_quintiles_in_sql_and_event_time_scores_one_customer_alike(api):
     await api.import_app(crm("shop", RFM))
     now = datetime.now(timezone.utc).replace(microsecond=0)

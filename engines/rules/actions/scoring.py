@@ -1,8 +1,10 @@
 """Scoring models as rule actions: RFM (recency, frequency, monetary quintiles over related orders, with the
 classic eight-segment label) and churn warning (no interaction for N days → a tag, and a recall flow once).
 
-RFM scores by boundaries: a batch run groups the orders per customer (one aggregate), splits the customers into
-five tiles with NTILE(5) for each measure and keeps the largest value of each tile. A customer's score is the first
+RFM scores by boundaries: a batch run groups the orders per customer (one aggregate, which the runtime keeps in a
+table of its own so the boundaries and the scores read it once), splits the customers into five tiles as NTILE(5)
+does for each measure and keeps the largest value of each tile — read at each tile's last place in order
+(`ends_sql`) rather than by numbering every row. A customer's score is the first
 tile whose largest value is at least theirs — in SQL (a CASE over the boundaries) for every customer, in Python
 for one. Equal values always get the same score (NTILE alone may split ties), and event time gives exactly what
 the batch gives, using the boundaries of the last batch run (runtime/rules.py keeps them)."""
@@ -12,7 +14,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import Date, DateTime, Float, Numeric, Text, and_, case, cast, func, literal, not_, null, select
+from sqlalchemy import (Date, DateTime, Float, Integer, Numeric, Text, and_, case, cast, func, literal, not_, null,
+                        select)
 
 from engines.form.fields.base import KEY_PATTERN
 from engines.problems import Problem
@@ -74,6 +77,16 @@ class ChurnDef(ActionBase):
 
 
 # ---- RFM ------------------------------------------------------------------------------------------------------------
+PARTS = (("r", "last"), ("f", "freq"), ("m", "money"))  # score → the aggregate's column it tiles
+
+
+def tile_ends(count: int) -> list[int]:
+    """Where each NTILE(5) tile over `count` ordered rows ends (places from 1): the first count % 5 tiles hold one
+    row more than the others; fewer rows than tiles make a tile of each."""
+    size, extra = divmod(count, TILES)
+    return [i * size + min(i, extra) for i in range(1, min(count, TILES) + 1)]
+
+
 def tile(value: Any, bounds: list) -> int | None:
     """The score of a value: the first tile whose largest value is at least it (above them all: the top)."""
     if value is None or not bounds:
@@ -96,9 +109,12 @@ def segment(r: int | None, f: int | None, m: int | None) -> str | None:
 
 
 def segment_sql(r, f, m):
-    whens = [(and_(*[(score >= HIGH) if up else (score < HIGH) for score, up in zip((r, f, m), high)]),
-              literal(label, Text())) for high, label in SEGMENTS.items()]
-    return case(*whens, else_=cast(null(), Text))
+    # the three highs as one number (r 4, f 2, m 1; NULL when a score is) chosen from by a simple CASE, which reads
+    # each score once — the scores are CASEs themselves, and eight WHENs naming all three would compute them again
+    rh, fh, mh = (cast(score >= HIGH, Integer) for score in (r, f, m))
+    code = rh * 4 + fh * 2 + mh
+    return case({4 * rh + 2 * fh + mh: literal(label, Text()) for (rh, fh, mh), label in SEGMENTS.items()},
+                value=code, else_=cast(null(), Text))
 
 
 def bounds_to_json(bounds: dict) -> dict:
@@ -171,7 +187,8 @@ class Rfm(ActionType):
                 .where(*where).group_by(via))
 
     def boundaries_sql(self, action, build):
-        """One statement: the largest recency, frequency and monetary value of each of the five tiles."""
+        """One statement: the largest recency, frequency and monetary value of each of the five tiles (for one
+        customer scored at event time when no batch has kept boundaries yet)."""
         agg = self.aggregate(action, build).subquery("rfm_agg")
         tiles = select(agg.c.last, agg.c.freq, agg.c.money,
                        func.ntile(TILES).over(order_by=agg.c.last).label("rt"),
@@ -188,6 +205,31 @@ class Rfm(ActionType):
     def boundaries(rows) -> dict:
         return {"r": [row.r for row in rows], "f": [float(row.f) for row in rows], "m": [float(row.m) for row in rows]}
 
+    @staticmethod
+    def ends_sql(kept, count: int, sqlite: bool):
+        """The boundaries of `boundaries_sql` from the aggregate kept in a table of `count` rows (columns last, freq,
+        money), in one row r0…, f0…, m0…: the largest value of a tile is the one at the tile's last place in order,
+        read there — by percentile_disc on PostgreSQL (one sort per measure), along an index per measure on SQLite
+        (which the caller builds). None without rows."""
+        ends = tile_ends(count)
+        if not ends:
+            return None
+
+        def at(column, end: int):
+            if sqlite:
+                return select(column).order_by(column).limit(1).offset(end - 1).scalar_subquery()
+            # the first value whose place reaches the fraction: half a place short of the end, clear of rounding
+            return func.percentile_disc(literal((end - 0.5) / count, Float())).within_group(column)
+        return select(*[at(kept.c[column], end).label(f"{part}{i}") for part, column in PARTS
+                        for i, end in enumerate(ends)])
+
+    @staticmethod
+    def boundaries_at(row, count: int) -> dict:
+        """The boundaries from the row of `ends_sql`, by column name (None: no rows, no tiles)."""
+        places = range(len(tile_ends(count))) if row is not None else range(0)
+        return {"r": [row[f"r{i}"] for i in places], "f": [float(row[f"f{i}"]) for i in places],
+                "m": [float(row[f"m{i}"]) for i in places]}
+
     def scores(self, action, bounds: dict, last, freq, money) -> dict:
         r, f, m = tile(last, bounds["r"]), tile(freq, bounds["f"]), tile(money, bounds["m"])
         return {"r": r, "f": f, "m": m, "segment": segment(r, f, m)}
@@ -203,8 +245,9 @@ class Rfm(ActionType):
                 run.set(key, float(value) if isinstance(value, int) else value)
 
     def values_sql(self, action, build):
-        bounds = build.facts()["bounds"]
-        agg = build.join(self.aggregate(action, build).subquery("rfm_agg"), "cid")
+        facts = build.facts()
+        bounds, kept = facts["bounds"], facts.get("aggregate")
+        agg = build.join(kept if kept is not None else self.aggregate(action, build).subquery("rfm_agg"), "cid")
         stamp_type = DateTime() if build.field_type(action.source, action.date) == "datetime" else Date()
         r = tile_sql(agg.c.last, bounds["r"], stamp_type)
         f = tile_sql(cast(agg.c.freq, Float), bounds["f"], Float())
