@@ -172,11 +172,13 @@ async def _run_due(writer, form: str, due: list[tuple[int, CompiledRule]]) -> No
         records = await record_envs(conn, schema, form, ids, paths)
         sources = await _sources_of(conn, schema, form, ids) if any(
             _needs_sources(rule, records.get(record_id)) for record_id, rule in due) else {}
-        for record_id, rule in due:
+        last = {record_id: n for n, (record_id, _) in enumerate(due)}  # after it, nothing reads the record here
+        for n, (record_id, rule) in enumerate(due):
             record = records.get(record_id)
             if record is None:  # deleted by an earlier rule
                 continue
-            fresh = await _apply(writer, rule, record_id, record, sources.get(record_id, {}), paths)
+            fresh = await _apply(writer, rule, record_id, record, sources.get(record_id, {}), paths,
+                                 read_back=n < last[record_id])
             if fresh is not None:
                 records[record_id] = fresh
                 if any(_needs_sources(r, fresh) for i, r in due if i == record_id):
@@ -191,8 +193,10 @@ def _needs_sources(rule: CompiledRule, record: dict | None) -> bool:
                                       for _, a, t in rule.actions(branch) for key, tag in t.removed_tags(a))
 
 
-async def _apply(writer, rule: CompiledRule, record_id: int, record: dict, sources: dict, paths) -> dict | None:
-    """One rule on one record, in a savepoint. Returns the record as the rule left it when it wrote."""
+async def _apply(writer, rule: CompiledRule, record_id: int, record: dict, sources: dict, paths,
+                 read_back: bool = True) -> dict | None:
+    """One rule on one record, in a savepoint. Returns the record as the rule left it when it wrote (read back
+    only for its actions, or with `read_back` for the next rule on the record)."""
     conn, schema, tz = writer.conn, writer.schema, writer.ctx.tz
     eval_ctx = eval_context(tz, writer.user_id)
     try:
@@ -210,7 +214,7 @@ async def _apply(writer, rule: CompiledRule, record_id: int, record: dict, sourc
             if changes:
                 await _writer(conn, schema, tz, writer.user_id).update(rule.form, record_id, changes, None)
                 await _remember_added(conn, schema, rule, record_id, record, changes)
-            if changes or outcome.acting:
+            if (changes and read_back) or outcome.acting:
                 fresh = (await record_envs(conn, schema, rule.form, [record_id], paths)).get(record_id)
             if outcome.acting and fresh is not None:
                 directory = await _directory(conn, schema)
