@@ -224,6 +224,7 @@ class RetryLostRaces:
                 or not _ONE_TRANSACTION.match(scope["path"]):
             return await self.app(scope, receive, send)
         received: list[dict] = []  # the request as the first attempt read it
+        state = dict(scope.get("state") or {})
 
         async def first_receive():
             message = await receive()
@@ -241,14 +242,14 @@ class RetryLostRaces:
             async def hold(message):
                 held.append(message)
 
-            attempt_scope = {**scope, "state": dict(scope.get("state") or {})}
+            scope["state"] = dict(state)  # the scope itself, so the route found is there for the request log
             try:
-                await self.app(attempt_scope, first_receive if attempt == 1 else again, hold)
+                await self.app(scope, first_receive if attempt == 1 else again, hold)
             except BaseException:  # an unhandled error: its 500, already answered inside, still goes out
                 for message in held:
                     await send(message)
                 raise
-            if not attempt_scope["state"].get("lost_race") or attempt == self.ATTEMPTS:
+            if not scope["state"].get("lost_race") or attempt == self.ATTEMPTS:
                 for message in held:
                     await send(message)
                 return

@@ -32,14 +32,23 @@ def _losing(monkeypatch, times: int) -> list[int]:
     return attempts
 
 
+async def _created_count(api) -> float:
+    """Requests the metrics count as record creates answered 201 (by this process, across tests)."""
+    line = 'nocode_http_requests_total{method="POST",route="/api/apps/{app}/forms/{form}/records",status="201"} '
+    metrics = (await api.client.get("/metrics")).text
+    return next((float(row[len(line):]) for row in metrics.splitlines() if row.startswith(line)), 0.0)
+
+
 async def test_a_create_that_lost_a_race_is_run_again_and_saved_once(api, monkeypatch):
     await api.import_app(APP)
+    created_before = await _created_count(api)
     attempts = _losing(monkeypatch, times=2)
     response = await api.client.post(records_url("customer"), json={"name": "张三", "phone": "13800000001"})
     assert response.status_code == 201, response.text
     assert response.json()["name"] == "张三" and len(attempts) == 3
     listed = (await api.client.get(records_url("customer"))).json()
     assert listed["total"] == 1  # the lost attempts left nothing behind (nor a unique phone taken twice)
+    assert await _created_count(api) == created_before + 1  # logged and counted once, under its route
 
 
 async def test_a_patch_that_lost_a_race_is_run_again_with_its_body(api, monkeypatch):
