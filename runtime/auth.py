@@ -55,6 +55,9 @@ class User:
     # (app id, role key) when the request came with an X-API-Key: the key's one app and one role, nothing else.
     api_key: tuple[int, str] | None = None
     session_id: str | None = None  # the sign-in session (the token's jti) of a bearer token
+    # (app key, app id, current version) of the app the request is about, read with the session (a saved round
+    # trip for SchemaCache.get); app id None: no such app
+    app_head: tuple[str, int | None, int | None] | None = None
 
 
 def hash_password(password: str) -> str:
@@ -123,7 +126,7 @@ def token_claims(token: str, secret: str) -> dict:
     return claims
 
 
-async def user_from_token(conn: AsyncConnection, token: str, secret: str) -> User:
+async def user_from_token(conn: AsyncConnection, token: str, secret: str, app_key: str | None = None) -> User:
     """The user of a bearer token whose session is still open. Refused: bad signature, expired, no session
     (or one signed out / revoked), issued before the last password change, or a deactivated user."""
     try:
@@ -133,11 +136,14 @@ async def user_from_token(conn: AsyncConnection, token: str, secret: str) -> Use
         raise ApiError(401, "unauthorized") from None
     if not 0 < user_id < 2**63 or len(session_id) > 64:
         raise ApiError(401, "unauthorized")
-    row = (await conn.execute(
-        select(users.c.id, users.c.username, users.c.name, users.c.is_admin, users.c.is_active,
-               users.c.password_changed_at, sessions.c.revoked_at, sessions.c.last_seen_at)
-        .join(sessions, sessions.c.user_id == users.c.id)
-        .where(sessions.c.id == session_id, users.c.id == user_id))).first()
+    query = (select(users.c.id, users.c.username, users.c.name, users.c.is_admin, users.c.is_active,
+                    users.c.password_changed_at, sessions.c.revoked_at, sessions.c.last_seen_at)
+             .join(sessions, sessions.c.user_id == users.c.id)
+             .where(sessions.c.id == session_id, users.c.id == user_id))
+    if app_key is not None:  # app keys are unique: one row still, with the app's head or NULLs
+        query = query.add_columns(apps.c.id.label("app_id"), apps.c.current_version).outerjoin(
+            apps, apps.c.key == app_key)
+    row = (await conn.execute(query)).first()
     if row is None or not row.is_active or row.revoked_at is not None:
         raise ApiError(401, "unauthorized")
     if row.password_changed_at is not None and issued_at < _as_epoch(row.password_changed_at):
@@ -146,7 +152,8 @@ async def user_from_token(conn: AsyncConnection, token: str, secret: str) -> Use
     if now - row.last_seen_at >= TOUCH_EVERY:
         await conn.execute(update(sessions).where(sessions.c.id == session_id).values(last_seen_at=now))
         await conn.commit()
-    return User(row.id, row.username, row.name, row.is_admin, session_id=session_id)
+    head = (app_key, row.app_id, row.current_version) if app_key is not None else None
+    return User(row.id, row.username, row.name, row.is_admin, session_id=session_id, app_head=head)
 
 
 def new_api_key() -> str:

@@ -58,7 +58,9 @@ async def get_user(request: Request, platform: Annotated[Platform, Depends(get_p
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized")
     async with platform.engine.connect() as conn:
-        return await user_from_token(conn, token.strip(), platform.settings.secret_key)
+        app = request.path_params.get("app")
+        return await user_from_token(conn, token.strip(), platform.settings.secret_key,
+                                     app if isinstance(app, str) and len(app) <= 100 else None)
 
 
 async def get_person(user: Annotated[User, Depends(get_user)]) -> User:

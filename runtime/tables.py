@@ -212,12 +212,16 @@ class SchemaCache:
         self._items: OrderedDict[tuple[int, int], AppSchema] = OrderedDict()
         self.size = size
 
-    async def get(self, conn, app_key: str) -> AppSchema:
-        """The schema of the app's current version (one small query when cached)."""
+    async def get(self, conn, app_key: str, known: tuple | None = None) -> AppSchema:
+        """The schema of the app's current version (one small query when cached; none when `known`, the
+        (key, id, version) read a moment before with the caller's session, is this app's)."""
         from runtime.models import apps
 
-        head = (await conn.execute(select(apps.c.id, apps.c.current_version).where(apps.c.key == app_key))).first()
-        if head is None or head.current_version is None:
+        if known is not None and known[0] == app_key:
+            head = None if known[1] is None else tuple(known[1:])
+        else:
+            head = (await conn.execute(select(apps.c.id, apps.c.current_version).where(apps.c.key == app_key))).first()
+        if head is None or head[1] is None:
             from runtime.errors import not_found
             raise not_found(f"app {app_key!r}")
         app_id, version = head

@@ -28,7 +28,7 @@ _LIST_PARAMS = {"filter", "sort", "page", "page_size", "q"}
 
 async def _open(conn, platform, app: str, user):
     """The app's published schema and what this caller may do in it."""
-    schema = await platform.schemas.get(conn, app)
+    schema = await platform.schemas.get(conn, app, user.app_head)
     return schema, await Access.load(conn, schema, user, platform.settings.tz)
 
 
