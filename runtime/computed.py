@@ -226,15 +226,8 @@ class Recompute:
             return
         nodes = [node for node, _ in group]
         form = self.schema.forms[nodes[0].form]
-        locked_pg = _locked_pg(self.schema)
-        lock = any(node.name in locked_pg for node in nodes)
-        forward = sorted({path for node in nodes for path in _read_forward(self.schema).get(node.name, ())},
-                         key=lambda p: (len(p[1]), p[0]))
         for chunk in _chunks(group[0][1]):
-            if lock:
-                await self._lock(form, chunk)
-            for path in forward:
-                await self._lock_read(path, chunk)
+            await self._lock_for(nodes, form, chunk)
             statement = _group_statement(self.schema, nodes, self.eval_ctx, self.dialect)
             for record_id, *flags in (await self.conn.execute(statement, {"ids": chunk})).all():
                 for node, flag in zip(nodes, flags):
@@ -271,17 +264,11 @@ class Recompute:
     async def _update(self, node: computed.Node, ids: set[int]) -> set[int]:
         """Recompute one field for these records; the ids whose stored value changed."""
         form = self.schema.forms[node.form]
-        postgresql = self.dialect == "postgresql"
-        lock = node.name in (_locked_pg(self.schema) if postgresql else locked(self.schema))
-        forward = _read_forward(self.schema).get(node.name, ()) if postgresql else ()
         guarded = getattr(node.field, "guarded", False)
         changed: set[int] = set()
         breaches: list[Problem] = []
         for chunk in _chunks(ids):
-            if lock:
-                await self._lock(form, chunk)
-            for path in forward:
-                await self._lock_read(path, chunk)
+            await self._lock_for([node], form, chunk)
             statement = _recompute_statement(self.schema, node, self.eval_ctx, self.dialect)
             rows = (await self.conn.execute(statement, {"ids": chunk})).all()
             changed |= {row[0] for row in rows}
@@ -294,6 +281,18 @@ class Recompute:
         if breaches:
             raise GuardError(breaches)
         return changed
+
+    async def _lock_for(self, nodes: list[computed.Node], form, ids: list[int]) -> None:
+        """What recomputing these fields of these records needs locked first (see the module's notes): the
+        records themselves, then on PostgreSQL the records they read through relations, nearest first."""
+        postgresql = self.dialect == "postgresql"
+        own = _locked_pg(self.schema) if postgresql else locked(self.schema)
+        if any(node.name in own for node in nodes):
+            await self._lock(form, ids)
+        if postgresql:
+            paths = {path for node in nodes for path in _read_forward(self.schema).get(node.name, ())}
+            for path in sorted(paths, key=lambda p: (len(p[1]), p[0])):
+                await self._lock_read(path, ids)
 
     async def _lock(self, form, ids: list[int]) -> None:
         """Lock these records (PostgreSQL; SQLite writers are serialised already) in id order, so two writers
@@ -393,28 +392,36 @@ class _Watched:
         return getattr(self._ctx, name)
 
 
+def _cached(schema: AppSchema, key: tuple, eval_ctx, build):
+    """A recompute statement, built once per version and kept while the parts of the evaluation context it read
+    stay the same (a formula with TODAY() reads the time, most read nothing): building it costs far more than
+    running it. `build(ctx)` makes it from a context that notes what it reads."""
+    cache = schema.__dict__.setdefault("_recompute_statements", {})
+    known = cache.get(key)
+    if known is not None:
+        read, context, statement = known
+        if context == (eval_ctx.tz, *(getattr(eval_ctx, name) for name in read)):
+            return statement
+    watched = _Watched(eval_ctx)
+    statement = build(watched)
+    read = tuple(sorted(watched.read))
+    cache[key] = (read, (eval_ctx.tz, *(getattr(eval_ctx, name) for name in read)), statement)
+    return statement
+
+
 def _recompute_statement(schema: AppSchema, node: computed.Node, eval_ctx, dialect: str):
     """The UPDATE that recomputes one field for the records in the expanding parameter `ids`, returning the ids and
-    values that changed. Built once per version and kept while the parts of the context it read (a formula with
-    TODAY() reads the time, most read nothing) stay the same: building it costs far more than running it."""
-    cache = schema.__dict__.setdefault("_recompute_statements", {})
-    known = cache.get((node.name, dialect))
-    if known is not None:
-        read, key, statement = known
-        if key == (eval_ctx.tz, *(getattr(eval_ctx, name) for name in read)):
-            return statement
-    form = schema.forms[node.form]
-    table = form.table
-    column = table.c[form.fields[node.field.key].column.name]
-    current = table.alias("cur")
-    watched = _Watched(eval_ctx)
-    new = (select(current.c.id.label("rid"), value_sql(schema, node, watched, dialect, current).label("v"))
-           .where(current.c.id.in_(bindparam("ids", expanding=True))).subquery("new"))
-    statement = (update(table).where(table.c.id == new.c.rid, column.is_distinct_from(new.c.v))
-                 .values({column.name: new.c.v}).returning(table.c.id, column))
-    read = tuple(sorted(watched.read))
-    cache[(node.name, dialect)] = (read, (eval_ctx.tz, *(getattr(eval_ctx, name) for name in read)), statement)
-    return statement
+    values that changed."""
+    def build(ctx):
+        form = schema.forms[node.form]
+        table = form.table
+        column = table.c[form.fields[node.field.key].column.name]
+        current = table.alias("cur")
+        new = (select(current.c.id.label("rid"), value_sql(schema, node, ctx, dialect, current).label("v"))
+               .where(current.c.id.in_(bindparam("ids", expanding=True))).subquery("new"))
+        return (update(table).where(table.c.id == new.c.rid, column.is_distinct_from(new.c.v))
+                .values({column.name: new.c.v}).returning(table.c.id, column))
+    return _cached(schema, (node.name, dialect), eval_ctx, build)
 
 
 def _reads_any(node: computed.Node, group) -> bool:
@@ -426,30 +433,21 @@ def _reads_any(node: computed.Node, group) -> bool:
 def _group_statement(schema: AppSchema, nodes: list[computed.Node], eval_ctx, dialect: str):
     """One UPDATE recomputing several fields of a form for the records in `ids` (PostgreSQL), returning each
     changed record's id and, per field, whether its value changed (old and new are both in the FROM row)."""
-    key = ("group", tuple(node.name for node in nodes), dialect)
-    cache = schema.__dict__.setdefault("_recompute_statements", {})
-    known = cache.get(key)
-    if known is not None:
-        read, context, statement = known
-        if context == (eval_ctx.tz, *(getattr(eval_ctx, name) for name in read)):
-            return statement
-    form = schema.forms[nodes[0].form]
-    table = form.table
-    columns = [table.c[form.fields[node.field.key].column.name] for node in nodes]
-    current = table.alias("cur")
-    watched = _Watched(eval_ctx)
-    parts = [current.c.id.label("rid")]
-    for n, (node, column) in enumerate(zip(nodes, columns)):
-        parts += [current.c[column.name].label(f"o{n}"),
-                  value_sql(schema, node, watched, dialect, current).label(f"v{n}")]
-    new = select(*parts).where(current.c.id.in_(bindparam("ids", expanding=True))).subquery("new")
-    differs = [new.c[f"o{n}"].is_distinct_from(new.c[f"v{n}"]) for n in range(len(nodes))]
-    statement = (update(table).where(table.c.id == new.c.rid, or_(*differs))
-                 .values({column.name: new.c[f"v{n}"] for n, column in enumerate(columns)})
-                 .returning(table.c.id, *differs))
-    read = tuple(sorted(watched.read))
-    cache[key] = (read, (eval_ctx.tz, *(getattr(eval_ctx, name) for name in read)), statement)
-    return statement
+    def build(ctx):
+        form = schema.forms[nodes[0].form]
+        table = form.table
+        columns = [table.c[form.fields[node.field.key].column.name] for node in nodes]
+        current = table.alias("cur")
+        parts = [current.c.id.label("rid")]
+        for n, (node, column) in enumerate(zip(nodes, columns)):
+            parts += [current.c[column.name].label(f"o{n}"),
+                      value_sql(schema, node, ctx, dialect, current).label(f"v{n}")]
+        new = select(*parts).where(current.c.id.in_(bindparam("ids", expanding=True))).subquery("new")
+        differs = [new.c[f"o{n}"].is_distinct_from(new.c[f"v{n}"]) for n in range(len(nodes))]
+        return (update(table).where(table.c.id == new.c.rid, or_(*differs))
+                .values({column.name: new.c[f"v{n}"] for n, column in enumerate(columns)})
+                .returning(table.c.id, *differs))
+    return _cached(schema, ("group", tuple(node.name for node in nodes), dialect), eval_ctx, build)
 
 
 # ---- the value of one computed field, as SQL over its record ----------------------------------------------------
