@@ -1,10 +1,7 @@
 """The FastAPI application: routes, error shapes, body limit, and the built frontend at /."""
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
-import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,7 +15,7 @@ from builder.routes import router as builder_router
 from engines._registry import UnknownType
 from engines.problems import Problem, ProblemsError, pointer
 from runtime.db import create_engine
-from runtime.deps import Platform, request_lang
+from runtime.deps import Platform, lost_race, request_lang
 from runtime.errors import ApiError
 from runtime.observability import RequestObserver
 from runtime.routes.admin import router as admin_router
@@ -47,14 +44,6 @@ from runtime.settings import Settings
 from runtime.tables import SchemaCache
 
 log = logging.getLogger("nocode")
-# PostgreSQL gave up one of two writes racing for the same rows (deadlock_detected, serialization_failure):
-# the loser is rolled back whole, and sending it again succeeds — a conflict, not a fault of the server.
-RETRYABLE_SQLSTATES = {"40P01", "40001"}
-
-
-def _retryable(exc: DBAPIError) -> bool:
-    orig = exc.orig
-    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in RETRYABLE_SQLSTATES
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -89,8 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app)
     _serve_api_docs(app)
     _serve_frontend(app, settings.frontend_dir)
-    limited = BodyLimit(RetryLostRaces(app), settings.max_body_bytes, own_limit=(UPLOAD_PATH,),
-                        import_limit=settings.max_import_bytes)
+    limited = BodyLimit(app, settings.max_body_bytes, own_limit=(UPLOAD_PATH,), import_limit=settings.max_import_bytes)
     return RequestObserver(limited, settings)
 
 
@@ -125,16 +113,15 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def database(request: Request, exc: DBAPIError):  # asyncpg reports a deadlock as a plain DBAPIError
-        if _retryable(exc):
+        if lost_race(exc):
             log.warning("write lost a race on %s %s: %s", request.method, request.url.path, exc.orig)
-            request.state.lost_race = True  # RetryLostRaces sends it again; the caller hears 409 if all fail
             return _reply(request, ApiError(409, "write_conflict"))
         log.exception("database error on %s %s", request.method, request.url.path)
         return _reply(request, ApiError(500, "internal"))
 
     @app.exception_handler(OperationalError)
     async def operational(request: Request, exc: OperationalError):
-        if _retryable(exc):  # psycopg's deadlock is an OperationalError
+        if lost_race(exc):  # psycopg's deadlock is an OperationalError
             return await database(request, exc)
         if "parser stack overflow" in str(exc.orig):  # SQLite's own nesting limit, below ours for some formulas
             problem = Problem("/expr", "expr_too_deep", {"limit": "SQLite", "column": 1, "position": 0})
@@ -196,64 +183,6 @@ def _serve_frontend(app: FastAPI, dist: Path) -> None:
         if path and candidate.is_file() and candidate.is_relative_to(root):
             return FileResponse(candidate)
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
-
-
-# Writes made of one transaction each: a lost race rolled all of it back, so running the request again is safe.
-_ONE_TRANSACTION = re.compile(r"^/api/(apps/[^/]+/forms/[^/]+/records(/bulk|/\d+(/trigger/[^/]+)?)?"
-                              r"|tasks/\d+/actions|flow-instances/\d+/cancel)$")
-
-
-class RetryLostRaces:
-    """A write that PostgreSQL rolled back for losing a race with another (a deadlock between two writers locking
-    the same records in different orders, a serialization failure) is run again, after a short random pause, up
-    to ATTEMPTS times, before its caller hears 409 write_conflict: people should not have to press save twice
-    because someone else saved at the same moment. The request body is replayed; the answer of a lost attempt is
-    never sent."""
-
-    ATTEMPTS = 4
-
-    def __init__(self, app: FastAPI):
-        self.app = app
-        self.state = app.state
-
-    def __getattr__(self, name):
-        return getattr(self.app, name)
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PATCH", "PUT", "DELETE") \
-                or not _ONE_TRANSACTION.match(scope["path"]):
-            return await self.app(scope, receive, send)
-        received: list[dict] = []  # the request as the first attempt read it
-        state = dict(scope.get("state") or {})
-
-        async def first_receive():
-            message = await receive()
-            received.append(message)
-            return message
-
-        for attempt in range(1, self.ATTEMPTS + 1):
-            replay = iter(list(received))
-
-            async def again():
-                return next(replay, None) or await receive()
-
-            held: list[dict] = []
-
-            async def hold(message):
-                held.append(message)
-
-            scope["state"] = dict(state)  # the scope itself, so the route found is there for the request log
-            try:
-                await self.app(scope, first_receive if attempt == 1 else again, hold)
-            except BaseException:  # an unhandled error: its 500, already answered inside, still goes out
-                for message in held:
-                    await send(message)
-                raise
-            if not scope["state"].get("lost_race") or attempt == self.ATTEMPTS:
-                for message in held:
-                    await send(message)
-                return
-            await asyncio.sleep(random.uniform(0.005, 0.03) * attempt)  # apart, so the two do not meet again
 
 
 class BodyLimit:

@@ -1,10 +1,15 @@
 """What routes need, as typed dependencies: the platform state, the language, the signed-in user."""
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
+import random
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engines.form.fields.base import Context
@@ -13,6 +18,37 @@ from runtime.errors import ApiError
 from runtime.sessions import LoginThrottle
 from runtime.settings import Settings
 from runtime.tables import SchemaCache
+
+
+log = logging.getLogger("nocode")
+# PostgreSQL gave up one of two writes racing for the same rows (deadlock_detected, serialization_failure):
+# the loser is rolled back whole, and running it again succeeds — a conflict, not a fault of the server.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+RACE_ATTEMPTS = 4
+
+
+def lost_race(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in RETRYABLE_SQLSTATES
+
+
+def retry_lost_races(endpoint):
+    """For a route whose writes are one transaction: when PostgreSQL rolls it back for losing a race with another
+    writer (two writers locking the same records in different orders), the route runs again after a short random
+    pause, up to RACE_ATTEMPTS times, before its caller hears 409 write_conflict — people should not have to press
+    save twice because someone else saved at the same moment."""
+
+    @functools.wraps(endpoint)
+    async def run(*args, **kwargs):
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            try:
+                return await endpoint(*args, **kwargs)
+            except DBAPIError as error:
+                if attempt == RACE_ATTEMPTS or not lost_race(error):
+                    raise
+                log.warning("%s lost a race (attempt %d), running it again: %s", endpoint.__name__, attempt, error.orig)
+            await asyncio.sleep(random.uniform(0.005, 0.03) * attempt)  # apart, so the two do not meet again
+    return run
 
 
 @dataclass
@@ -58,9 +94,8 @@ async def get_user(request: Request, platform: Annotated[Platform, Depends(get_p
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized")
     async with platform.engine.connect() as conn:
-        app = request.path_params.get("app")
         return await user_from_token(conn, token.strip(), platform.settings.secret_key,
-                                     app if isinstance(app, str) and len(app) <= 100 else None)
+                                     request.path_params.get("app"))
 
 
 async def get_person(user: Annotated[User, Depends(get_user)]) -> User:

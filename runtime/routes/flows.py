@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, func, or_, select
 
 from engines.flow import ActionRefused, Cancel
 from engines.problems import Problem, ProblemsError
-from runtime.deps import MAX_ID, AdminUser, CurrentUser, PlatformDep, RecordId
+from runtime.deps import MAX_ID, AdminUser, CurrentUser, PlatformDep, RecordId, retry_lost_races
 from runtime.errors import ApiError, not_found
 from runtime.flows import act_on_task, apply_event, flows_of, start_flow, task_row, utcnow, webhook_answer
 from runtime.models import (apps, flow_history, flow_instances, flow_tasks, flow_timers, flow_tokens, flow_variables,
@@ -94,6 +94,7 @@ async def _may_see(conn, instance_id: int, user) -> bool:
 
 
 @router.post("/api/tasks/{task_id}/actions")
+@retry_lost_races
 async def task_action(task_id: ItemId, platform: PlatformDep, user: CurrentUser, body: TaskActionBody) -> dict:
     async with platform.begin() as conn:
         task = await task_row(conn, task_id)
@@ -220,6 +221,7 @@ class CancelBody(BaseModel):
 
 
 @router.post("/api/flow-instances/{instance_id}/cancel")
+@retry_lost_races
 async def cancel_instance(instance_id: ItemId, platform: PlatformDep, user: AdminUser,
                           body: CancelBody | None = None) -> dict:
     """An administrator stops a running instance: open tasks are called off, timers dropped."""
@@ -260,6 +262,7 @@ async def list_instances(app: str, flow: str, platform: PlatformDep, user: Curre
 
 
 @router.post("/api/apps/{app}/forms/{form}/records/{record_id}/trigger/{flow}", status_code=201)
+@retry_lost_races
 async def trigger_flow(app: str, form: str, flow: str, record_id: RecordId, platform: PlatformDep,
                        user: CurrentUser) -> dict:
     """The manual button: who holds one of the trigger's roles (or, with none named, who may edit the record)."""

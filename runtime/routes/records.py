@@ -13,7 +13,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import func, select
 
 from engines.problems import Problem, ProblemsError
-from runtime.deps import MAX_ID, CurrentUser, PlatformDep, RecordId, request_lang
+from runtime.deps import MAX_ID, CurrentUser, PlatformDep, RecordId, request_lang, retry_lost_races
 from runtime.errors import ApiError, not_found
 from runtime.export import to_csv, to_xlsx
 from runtime.importer import import_rows, preview, read_rows
@@ -45,6 +45,7 @@ async def list_records(app: str, form: str, request: Request, platform: Platform
 
 
 @router.post("", status_code=201)
+@retry_lost_races
 async def create_record(app: str, form: str, platform: PlatformDep, user: CurrentUser, body: Any = Body(...)) -> dict:
     async with platform.begin() as conn:
         schema, access = await _open(conn, platform, app, user)
@@ -53,6 +54,7 @@ async def create_record(app: str, form: str, platform: PlatformDep, user: Curren
 
 
 @router.post("/bulk", status_code=201)
+@retry_lost_races
 async def bulk_create(app: str, form: str, platform: PlatformDep, user: CurrentUser, body: Any = Body(...)) -> dict:
     items = body.get("items") if isinstance(body, dict) else None
     if not isinstance(items, list):
@@ -158,6 +160,7 @@ async def get_record(app: str, form: str, record_id: RecordId, platform: Platfor
 
 
 @router.patch("/{record_id}")
+@retry_lost_races
 async def patch_record(app: str, form: str, record_id: RecordId, platform: PlatformDep, user: CurrentUser,
                        body: Any = Body(...)) -> dict:
     if not isinstance(body, dict):
@@ -173,6 +176,7 @@ async def patch_record(app: str, form: str, record_id: RecordId, platform: Platf
 
 
 @router.delete("/{record_id}", status_code=204)
+@retry_lost_races
 async def delete_record(app: str, form: str, record_id: RecordId, platform: PlatformDep, user: CurrentUser) -> Response:
     async with platform.begin() as conn:
         schema, access = await _open(conn, platform, app, user)
