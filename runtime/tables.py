@@ -133,6 +133,11 @@ class FormStore:
                    for store in self.fields.values())
 
     @cached_property
+    def unique(self) -> list["FieldStore"]:
+        """Fields whose values must be unique, in the table's own columns (each has a unique index)."""
+        return [store for store in self.fields.values() if store.field.unique and store.column is not None]
+
+    @cached_property
     def has_linkage(self) -> bool:
         """Linkage rules on the form or on one of its sub-tables."""
         return bool(getattr(self.definition, "linkage", None)) or any(

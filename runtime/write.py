@@ -16,10 +16,13 @@ from decimal import Decimal
 from itertools import repeat
 from typing import Any, Callable
 
+import asyncpg
+
 from sqlalchemy import and_, any_, bindparam, delete, false, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engines.form import linkage
@@ -40,6 +43,7 @@ from runtime.settings import Settings
 from runtime.tables import AppSchema, FieldStore, FormStore
 
 
+COPY_FROM = 100  # rows of a batch from which PostgreSQL is sent them by COPY
 _PEOPLE_TABLES = {"user": users, "department": departments}
 _LINKED = operator.attrgetter("linked")  # relations (and sub-tables holding some)
 _PEOPLE = operator.attrgetter("people")  # members and departments (and sub-tables holding some)
@@ -223,8 +227,12 @@ class RecordWriter:
             clean.append(values)
             if found:
                 problems.extend(p.under(prefix(i)) for p in found)
-        problems += await self._check_database(form, clean, prefix, exclude_id=None)
+        # a clean batch leaves its unique values to the unique indexes (one query fewer), asked only if one refuses
+        indexed = len(clean) > 1 and not problems and bool(form.unique)
+        problems += await self._check_database(form, clean, prefix, exclude_id=None, unique_in_database=not indexed)
         if problems:
+            if indexed:  # refused all the same: the values already taken belong in the same answer
+                problems += await self._check_unique(form, clean, prefix, exclude_id=None, repeats=False)
             raise ProblemsError(problems)
         await self._number(form, clean)
         now = utcnow()
@@ -234,7 +242,8 @@ class RecordWriter:
                 "version": 1}
         varying = {"owner": [values.get("owner", self.user_id) for values in clean],
                    **{name: [values.get(key) for values in clean] for key, name in form.columns}}
-        ids = await self._insert_columns(form, same, varying)
+        ids = await (self._insert_unique(form, same, varying, clean, prefix) if indexed
+                     else self._insert_columns(form, same, varying))
         if any(store.link is not None or store.child is not None for store in form.linked):
             for record_id, values in zip(ids, clean):
                 await self._write_children(form, record_id, values, replace=False)
@@ -383,8 +392,35 @@ class RecordWriter:
         ids = list((await self.conn.execute(
             text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
             {"table": table.name, "n": count})).scalars())
-        await self._insert_many(table, same, {"id": ids, **varying})
+        # the query above began the transaction, so a COPY (sent past SQLAlchemy) is part of it
+        await (self._copy if count >= COPY_FROM else self._insert_many)(table, same, {"id": ids, **varying})
         return ids
+
+    async def _copy(self, table, same: dict, varying: dict[str, list]) -> None:
+        """_insert_many by PostgreSQL's COPY, for many rows a quarter faster than one INSERT over arrays. The
+        transaction must have begun (asyncpg would run the COPY on its own otherwise)."""
+        _sql, values = bulk_insert(table, tuple(same), tuple(varying), self.conn.dialect).bind(same, varying)
+        rows = list(zip(*map(repeat, values[:len(same)]), *values[len(same):]))
+        driver = (await self.conn.get_raw_connection()).driver_connection
+        try:
+            await driver.copy_records_to_table(table.name, records=rows, columns=[*same, *varying])
+        except asyncpg.PostgresError as error:  # reported as SQLAlchemy reports a failed statement
+            refused = IntegrityError if isinstance(error, asyncpg.IntegrityConstraintViolationError) else DBAPIError
+            raise refused(f"COPY {table.name}", None, error) from error
+
+    async def _insert_unique(self, form: FormStore, same: dict, varying: dict[str, list], clean: list[dict],
+                             prefix) -> list[int]:
+        """Insert a batch whose unique values were not looked up first. When an index refuses one, the insert is
+        undone and the values already taken are reported as the look-up would have; any other refusal (or a race
+        the look-up no longer sees) goes on as it came."""
+        try:
+            async with self.conn.begin_nested():
+                return await self._insert_columns(form, same, varying)
+        except IntegrityError:
+            taken = await self._check_unique(form, clean, prefix, exclude_id=None, repeats=False)
+            if taken:
+                raise ProblemsError(taken) from None
+            raise
 
     async def _insert_sqlite(self, table, same: dict, varying: dict[str, list], count: int) -> list[int]:
         """SQLite cannot order a multi-row RETURNING, so SQLAlchemy would send one INSERT per row. One
@@ -536,7 +572,8 @@ class RecordWriter:
             await self._write_children(child, row_id, row, replace=row_id in kept)
 
     # ---- checks against the database ---------------------------------------------------------------------------
-    async def _check_database(self, form: FormStore, items: list[dict], prefix, exclude_id: int | None) -> list[Problem]:
+    async def _check_database(self, form: FormStore, items: list[dict], prefix, exclude_id: int | None,
+                              unique_in_database: bool = True) -> list[Problem]:
         problems: list[Problem] = []
         wanted: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))  # target form → id → paths
         stores: dict[int, FormStore] = {}
@@ -568,7 +605,7 @@ class RecordWriter:
                 found = set((await self.conn.execute(select(table.c.id).where(table.c.id.in_(list(paths_by_id))))).scalars())
                 problems += [Problem(path, f"unknown_{kind}", {"id": person})
                              for person, paths in paths_by_id.items() if person not in found for path in paths]
-        problems += await self._check_unique(form, items, prefix, exclude_id)
+        problems += await self._check_unique(form, items, prefix, exclude_id, taken=unique_in_database)
         if form.has_files:
             problems += await check_files(self.conn, self.settings, form.definition.fields, items, prefix,
                                           app_id=self.schema.app_id, user_id=self.user_id)
@@ -587,30 +624,32 @@ class RecordWriter:
                 for n, row in enumerate(value):
                     yield from self._values_of(stores_of, store.child, row, path + pointer(store.key, n))
 
-    async def _check_unique(self, form: FormStore, items: list[dict], prefix, exclude_id) -> list[Problem]:
+    async def _check_unique(self, form: FormStore, items: list[dict], prefix, exclude_id, repeats: bool = True,
+                            taken: bool = True) -> list[Problem]:
+        """Values given twice in the batch (`repeats`), and values other records hold already (`taken`)."""
         problems = []
-        for key, store in form.fields.items():
-            if not store.field.unique or store.column is None:
-                continue
+        for store in form.unique:
+            key = store.key
             where: dict[Any, list[int]] = {}  # value → the items holding it, in order
             for i, values in enumerate(items):
                 value = values.get(key)
                 if value is None:
                     continue
                 if value in where:
-                    problems.append(Problem(prefix(i) + pointer(key), "duplicate_in_batch",
-                                            {"value": value, "other": where[value][0]}))
+                    if repeats:
+                        problems.append(Problem(prefix(i) + pointer(key), "duplicate_in_batch",
+                                                {"value": value, "other": where[value][0]}))
                     where[value].append(i)
                 else:
                     where[value] = [i]
-            if not where:
+            if not where or not taken:
                 continue
             query = select(store.column).where(self._one_of(store.column, list(where)))
             if exclude_id is not None:
                 query = query.where(form.table.c.id != exclude_id)
-            for (taken,) in (await self.conn.execute(query)).all():
-                problems += [Problem(prefix(i) + pointer(key), "duplicate_value", {"value": taken})
-                             for i in where.get(taken, ())]
+            for (held,) in (await self.conn.execute(query)).all():
+                problems += [Problem(prefix(i) + pointer(key), "duplicate_value", {"value": held})
+                             for i in where.get(held, ())]
         return problems
 
     def _one_of(self, column, values: list):
