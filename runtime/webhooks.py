@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import httpx
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -64,8 +64,8 @@ class Subscription:
 _SUBSCRIPTIONS: dict[tuple[str, int], tuple[int, tuple[Subscription, ...]]] = {}
 
 
-def _counter(app_id: int):
-    return select(webhook_versions.c.value).where(webhook_versions.c.app_id == app_id).scalar_subquery()
+# the app's webhook counter, read by the statement that bumps its data version (runtime.reports.data_changed)
+_COUNTER = select(webhook_versions.c.value).where(webhook_versions.c.app_id == bindparam("app_id")).scalar_subquery()
 
 
 async def written(writer, form_key: str, action: str, ids: list[int], changed: set[str] | None = None,
@@ -73,7 +73,7 @@ async def written(writer, form_key: str, action: str, ids: list[int], changed: s
     """Called by RecordWriter at the end of each create / update / delete, in its transaction: bumps the app's data
     version (report caches) and queues a delivery per subscription that wants `form.action`."""
     conn, app_id = writer.conn, writer.schema.app_id
-    version = await data_changed(conn, app_id, returning=_counter(app_id))
+    version = await data_changed(conn, app_id, returning=_COUNTER)
     if not version or not ids:
         return
     wanted = [s for s in await _subscriptions(conn, app_id, version) if s.wants(form_key, action)]

@@ -126,7 +126,8 @@ class _BulkInsert:
     every value) runs here, once for a shared value. PostgreSQL: one statement over arrays, a column each
     (INSERT … SELECT … FROM unnest(…)), so the server plans and runs it once, not once per row. SQLite: one
     executemany of plain tuples (its own loop in C), or for one column of whole numbers (ids) one statement over
-    a JSON array. Either way without SQLAlchemy's per-row parameter work."""
+    a JSON array. Either way without SQLAlchemy's per-row parameter work. A single row: INSERT … VALUES …
+    RETURNING id, built once too (SQLAlchemy would build and look up its insert anew for every record)."""
 
     def __init__(self, table, same: tuple[str, ...], varying: tuple[str, ...], dialect):
         quote = dialect.identifier_preparer.quote
@@ -138,24 +139,36 @@ class _BulkInsert:
         into = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} " \
                f"({', '.join(quote(c.name) for c in columns)})"
         self.json_sql = None
-        if self.arrays:
-            # the casts SQLAlchemy's own insert puts on each parameter (VARCHAR for any text, NUMERIC(18, 2)…)
+        marks = [f"${n}" for n in range(1, len(columns) + 1)] if self.arrays else ["?"] * len(columns)
+        if self.arrays:  # the casts SQLAlchemy's own insert puts on each parameter (VARCHAR for any text…)
             compiler = dialect.statement_compiler(dialect, None)
             kinds = [compiler.render_bind_cast(c.type, c.type._unwrapped_dialect_impl(dialect), "").lstrip(":")
                      for c in columns]
+            marks = [f"{mark}::{kind}" for mark, kind in zip(marks, kinds)]
+        id_column = quote(table.c.id.name) if "id" in table.c else None
+        self.one_sql = f"{into} VALUES ({', '.join(marks)})" + (f" RETURNING {id_column}" if id_column else "")
+        if self.arrays:
             shared = [f"${n}::{kinds[n - 1]}" for n in range(1, len(same) + 1)]
             unnest = [f"${n}::{kinds[n - 1]}[]" for n in range(len(same) + 1, len(columns) + 1)]
             self.sql = f"{into} SELECT {', '.join(shared + ['u.*'])} FROM unnest({', '.join(unnest)}) AS u"
         elif dialect.paramstyle == "qmark":
-            self.sql = f"{into} VALUES ({', '.join('?' * len(columns))})"
+            self.sql = f"{into} VALUES ({', '.join(marks)})"
             if dialect.name == "sqlite" and len(varying) == 1:
                 self.json_sql = f"{into} SELECT {'?, ' * len(same)}value FROM json_each(?)"
         else:
             raise ValueError(f"bulk insert for {dialect.name} ({dialect.paramstyle}): settings refuse other databases")
 
+    def _shared(self, same: dict) -> list:
+        return [process(value) if process else value for value, process in zip(same.values(), self.shared_processors)]
+
+    def bind_one(self, same: dict, varying: dict[str, list]) -> tuple[str, tuple]:
+        """(SQL, its parameters) for a single row, returning its id: what a one-record create sends."""
+        own = [convert(values)[0] if convert else values[0] for values, convert in zip(varying.values(), self.converters)]
+        return self.one_sql, (*self._shared(same), *own)
+
     def bind(self, same: dict, varying: dict[str, list]) -> tuple[str, tuple | list[tuple]]:
         """(SQL, its parameters) for these rows."""
-        shared = [process(value) if process else value for value, process in zip(same.values(), self.shared_processors)]
+        shared = self._shared(same)
         columns = [convert(values) if convert else values for values, convert in zip(varying.values(), self.converters)]
         if self.arrays:
             return self.sql, (*shared, *columns)
@@ -380,8 +393,8 @@ class RecordWriter:
         table = form.table
         count = len(next(iter(varying.values())))
         if count == 1:
-            row = {**same, **{name: values[0] for name, values in varying.items()}}
-            return [(await self.conn.execute(insert(table).values(row).returning(table.c.id))).scalar_one()]
+            statement = bulk_insert(table, tuple(same), tuple(varying), self.conn.dialect)
+            return [(await self.conn.exec_driver_sql(*statement.bind_one(same, varying))).scalar_one()]
         if self.conn.dialect.name == "sqlite":
             return await self._insert_sqlite(table, same, varying, count)
         return await self._insert_postgresql(table, same, varying, count)
