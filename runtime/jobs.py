@@ -8,6 +8,7 @@ get `ctx.idempotency_key` to pass on. See docs/jobs.md.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import random
@@ -124,10 +125,9 @@ async def enqueue(conn: AsyncConnection, kind: str, payload: dict | None = None,
                   max_attempts=max_attempts or spec.max_attempts, dedupe_key=dedupe_key, series=series, cron=cron,
                   created_at=now)
     if dedupe_key is None:
-        job_id = (await conn.execute(insert(jobs).values(**values).returning(jobs.c.id))).scalar_one()
+        job_id = (await conn.execute(_ADD, values)).scalar_one()
     else:
-        statement = _insert_ignoring_duplicates(conn).values(**values).returning(jobs.c.id)
-        job_id = (await conn.execute(statement)).scalar()
+        job_id = (await conn.execute(_add_once(conn.dialect.name), values)).scalar()
     if job_id is not None and when - now < NO_WAKE_AFTER:
         await _wake_on_commit(conn)
     return job_id
@@ -144,9 +144,14 @@ async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[dict 
         await _wake_on_commit(conn)
 
 
-def _insert_ignoring_duplicates(conn: AsyncConnection):
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return dialect_insert(jobs).on_conflict_do_nothing(index_elements=["dedupe_key"])
+_ADD = insert(jobs).returning(jobs.c.id)  # built once: every write that starts a flow or fires a webhook adds a job
+
+
+@functools.cache
+def _add_once(dialect: str):
+    """A job that is not added when one with its dedupe key exists."""
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return dialect_insert(jobs).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(jobs.c.id)
 
 
 async def _wake_on_commit(conn: AsyncConnection) -> None:
