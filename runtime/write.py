@@ -163,7 +163,8 @@ class _BulkInsert:
 
     def bind_one(self, same: dict, varying: dict[str, list]) -> tuple[str, tuple]:
         """(SQL, its parameters) for a single row, returning its id: what a one-record create sends."""
-        own = [convert(values)[0] if convert else values[0] for values, convert in zip(varying.values(), self.converters)]
+        own = [convert(values)[0] if convert else values[0]
+               for values, convert in zip(varying.values(), self.converters)]
         return self.one_sql, (*self._shared(same), *own)
 
     def bind(self, same: dict, varying: dict[str, list]) -> tuple[str, tuple | list[tuple]]:

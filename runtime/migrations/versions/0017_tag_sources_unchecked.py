@@ -1,8 +1,8 @@
 """Tag provenance rows no longer check their app against `apps` row by row.
 
 A batch rule run writes one provenance row per tag it adds — tens of thousands at once — and PostgreSQL checked
-the foreign key for each of them (a key-share lock on the same `apps` row every time): about half of writing
-them. The key protected nothing the platform relies on: apps are never deleted, and the rows' record ids were
+the foreign key for each of them (a key-share lock on the same `apps` row every time), which cost two to four
+times writing the rows themselves. The key protected nothing the platform relies on: apps are never deleted, and the rows' record ids were
 never checked either, just as the audit log's app id is not.
 
 Revision ID: 0017
