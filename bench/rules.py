@@ -405,7 +405,7 @@ def rules_markdown(found: dict[str, dict], customers: int, repeat: int) -> list[
     if missed:
         lines += ["", f"Above the aim: {', '.join(missed)}. What separates the run from the plain SQL there is mostly "
                   "what the plain SQL leaves out — an audit row for every changed record and a tag source for every "
-                  "tag added (each a row written, with its indexes and, for sources, the foreign key checked) — "
+                  "tag added (each a row written, with its indexes) — "
                   "see the same-work ratio."]
     lines += ["", "Run just this section with `.venv/bin/python -m bench rules [--db …] [--rule-customers N]`.", ""]
     return lines
