@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
-import time
 from datetime import datetime, timezone
 from importlib import metadata
 
@@ -29,18 +28,6 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def loop_seconds() -> float:
-    """Best of three plain Python loops of 10⁷ additions: how fast this machine ran Python when the page was
-    written (shared machines vary from hour to hour; the ratios hold better than the times)."""
-    best = float("inf")
-    for _ in range(3):
-        began, total = time.perf_counter(), 0
-        for i in range(10_000_000):
-            total += i
-        best = min(best, time.perf_counter() - began)
-    return best
-
-
 def machine(pg_version: str | None) -> dict[str, str]:
     def version(package: str) -> str:
         try:
@@ -52,7 +39,6 @@ def machine(pg_version: str | None) -> dict[str, str]:
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu_model(),
         "cores": str(os.cpu_count()),
-        "speed": f"{loop_seconds():.2f} s for 10⁷ additions in a plain Python loop (best of 3, when the page was written)",
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
@@ -138,7 +124,6 @@ def markdown(runs: list[Run], info: dict[str, str], command: str, repeat: int, n
         "| --- | --- |",
         f"| CPU | {info['cpu']} |",
         f"| cores | {info['cores']} |",
-        f"| Python speed | {info['speed']} |",
         f"| OS | {info['os']} |",
         f"| Python | {info['python']} |",
         f"| SQLite | {info['sqlite']} |",
