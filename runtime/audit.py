@@ -10,15 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from runtime.models import audit_log
 
 
+_ENTRY = insert(audit_log)  # one statement for every entry (its parameters name the columns)
+
+
 async def record_audit(conn: AsyncConnection, *, action: str, user_id: int | None, app_id: int | None = None,
                        form: str | None = None, record_id: int | None = None, detail: Any = None) -> None:
     """One entry. `detail` is JSON: whatever a reader needs to understand the action later (a snapshot, counts)."""
     await conn.execute(_ENTRY, {"at": datetime.now(timezone.utc).replace(tzinfo=None), "user_id": user_id,
                                 "app_id": app_id, "form": form, "record_id": record_id, "action": action,
                                 "detail": detail})
-
-
-_ENTRY = insert(audit_log)  # one statement for every entry (its parameters name the columns)
 
 
 async def audit_entries(conn: AsyncConnection, *, app_id: int | None = None, form: str | None = None,

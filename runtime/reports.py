@@ -5,6 +5,7 @@ Each report is one SQL statement (engines.report.compile) run inside the databas
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 import time
@@ -44,23 +45,16 @@ async def data_changed(conn, app_id: int, returning=None):
     return result.scalar() if returning is not None else None
 
 
-_BUMPS: dict[tuple, Any] = {}
-
-
+@functools.cache
 def _bump(dialect: str, returning) -> Any:
     """The statement of data_changed, built once per database kind and `returning` (every write runs it)."""
-    statement = _BUMPS.get((dialect, returning))
-    if statement is None:
-        postgres = dialect == "postgresql"
-        shard = func.pg_backend_pid() if postgres else literal(0)
-        statement = (pg_insert if postgres else sqlite_insert)(app_data_versions).values(
-            app_id=bindparam("app_id"), shard=shard, value=1)
-        statement = statement.on_conflict_do_update(
-            index_elements=["app_id", "shard"], set_={"value": app_data_versions.c.value + 1})
-        if returning is not None:
-            statement = statement.returning(returning)
-        statement = _BUMPS[(dialect, returning)] = statement
-    return statement
+    postgres = dialect == "postgresql"
+    shard = func.pg_backend_pid() if postgres else literal(0)
+    statement = (pg_insert if postgres else sqlite_insert)(app_data_versions).values(
+        app_id=bindparam("app_id"), shard=shard, value=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["app_id", "shard"], set_={"value": app_data_versions.c.value + 1})
+    return statement if returning is None else statement.returning(returning)
 
 
 async def data_version(conn, app_id: int) -> int:

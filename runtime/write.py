@@ -163,19 +163,27 @@ class _BulkInsert:
 
     def bind_one(self, same: dict, varying: dict[str, list]) -> tuple[str, tuple]:
         """(SQL, its parameters) for a single row, returning its id: what a one-record create sends."""
-        own = [convert(values)[0] if convert else values[0]
-               for values, convert in zip(varying.values(), self.converters)]
-        return self.one_sql, (*self._shared(same), *own)
+        return self.one_sql, (*self._shared(same), *(column[0] for column in self._columns(varying)))
+
+    def _columns(self, varying: dict[str, list]) -> list[list]:
+        return [convert(values) if convert else values for values, convert in zip(varying.values(), self.converters)]
+
+    def rows(self, same: dict, varying: dict[str, list]) -> list[tuple]:
+        """The rows as the driver's tuples, every column in order (an executemany's parameters, a COPY's records)."""
+        return _tuples(self._shared(same), self._columns(varying))
 
     def bind(self, same: dict, varying: dict[str, list]) -> tuple[str, tuple | list[tuple]]:
         """(SQL, its parameters) for these rows."""
-        shared = self._shared(same)
-        columns = [convert(values) if convert else values for values, convert in zip(varying.values(), self.converters)]
+        shared, columns = self._shared(same), self._columns(varying)
         if self.arrays:
             return self.sql, (*shared, *columns)
         if self.json_sql and all(type(v) is int for v in columns[0]):  # JSON numbers are exact for these
             return self.json_sql, (*shared, json.dumps(columns[0]))
-        return self.sql, list(zip(*map(repeat, shared), *columns))
+        return self.sql, _tuples(shared, columns)
+
+
+def _tuples(shared: list, columns: list[list]) -> list[tuple]:
+    return list(zip(*map(repeat, shared), *columns))
 
 
 _BULK_INSERTS: "weakref.WeakKeyDictionary[Any, dict[tuple, _BulkInsert]]" = weakref.WeakKeyDictionary()
@@ -419,8 +427,7 @@ class RecordWriter:
     async def _copy(self, table, same: dict, varying: dict[str, list]) -> None:
         """_insert_many by PostgreSQL's COPY, for many rows a quarter faster than one INSERT over arrays. The
         transaction must have begun (asyncpg would run the COPY on its own otherwise)."""
-        _sql, values = bulk_insert(table, tuple(same), tuple(varying), self.conn.dialect).bind(same, varying)
-        rows = list(zip(*map(repeat, values[:len(same)]), *values[len(same):]))
+        rows = bulk_insert(table, tuple(same), tuple(varying), self.conn.dialect).rows(same, varying)
         driver = (await self.conn.get_raw_connection()).driver_connection
         try:
             await driver.copy_records_to_table(table.name, records=rows, columns=[*same, *varying])
